@@ -1,0 +1,6 @@
+"""The board: lanes by department, columns by status."""
+from flask import Blueprint
+
+bp = Blueprint("board", __name__)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,67 @@
+"""Board filters from the query string: department, topic, channel and free text, validated."""
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+UNROUTED = "none"  # the department filter value for the «Не распределено» lane
+MAX_QUERY = 200
+
+
+@dataclass
+class Filters:
+    """What the user asked to see; values that could not be understood are dropped with a message."""
+
+    department: int | str | None = None
+    topic: int | None = None
+    channel: str | None = None
+    channel_id: int | None = None
+    q: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return any((self.department, self.topic, self.channel, self.q))
+
+    def args(self, **override) -> dict:
+        """The filters as URL arguments, for links that keep them."""
+        values = {"department": self.department, "topic": self.topic, "channel": self.channel,
+                  "q": self.q or None}
+        values.update(override)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _one(args, name: str) -> str:
+    values = args.getlist(name)
+    return values[-1].strip() if values else ""
+
+
+def parse(args, departments: dict, topics: dict, channels_by_code: dict) -> Filters:
+    """Read and check the filters against the known departments, topics and channels."""
+    f = Filters()
+    raw = _one(args, "department")
+    if raw == UNROUTED:
+        f.department = UNROUTED
+    elif raw:
+        if raw.isdigit() and int(raw) in departments:
+            f.department = int(raw)
+        else:
+            f.errors.append(_("Подразделение «%(value)s» не найдено, фильтр не применён.", value=raw[:60]))
+    raw = _one(args, "topic")
+    if raw:
+        if raw.isdigit() and int(raw) in topics:
+            f.topic = int(raw)
+        else:
+            f.errors.append(_("Тематика «%(value)s» не найдена, фильтр не применён.", value=raw[:60]))
+    raw = _one(args, "channel")
+    if raw:
+        if raw in channels_by_code:
+            f.channel = raw
+            f.channel_id = channels_by_code[raw].id
+        else:
+            f.errors.append(_("Канал «%(value)s» не найден, фильтр не применён.", value=raw[:60]))
+    q = _one(args, "q")
+    if len(q) > MAX_QUERY:
+        f.errors.append(_("Строка поиска длиннее %(n)d символов и обрезана.", n=MAX_QUERY))
+        q = q[:MAX_QUERY]
+    f.q = q
+    return f

@@ -1,0 +1,62 @@
+"""Board pages: the whole city, or one department, filtered by what the URL says."""
+from datetime import datetime, timezone
+
+from flask import current_app, render_template, request, url_for
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+
+from ..extensions import db
+from ..lookups import load as load_lookups
+from ..models import BoardState
+from ..timefmt import city_tz
+from ..workflow import BOARD_COLUMNS, STATUS_NAMES
+from . import bp
+from .filters import UNROUTED, parse
+from .queries import board_cells, lanes
+
+
+def board_context():
+    """Everything the board template needs, from the current request's filters."""
+    lookups = load_lookups()
+    filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
+    now = datetime.now(timezone.utc)
+    cfg = current_app.config
+    cells = board_cells(db.session, current_user, filters, lookups, now, city_tz(),
+                        cfg["SOLVED_WINDOW_HOURS"], cfg["CARD_TEXT_CHARS"])
+    version = db.session.execute(db.select(BoardState.version).where(BoardState.id == 1)).scalar() or 0
+    return {
+        "lookups": lookups,
+        "filters": filters,
+        "lanes": lanes(cells, lookups, filters, current_user),
+        "columns": [(s, STATUS_NAMES[s]) for s in BOARD_COLUMNS],
+        "board_version": version,
+        "unrouted": UNROUTED,
+        "solved_window_hours": cfg["SOLVED_WINDOW_HOURS"],
+        "generated_at": now,
+    }
+
+
+@bp.get("/board")
+@login_required
+def show():
+    """The kanban: one lane per department, one column per status; htmx asks for just the lanes."""
+    context = board_context()
+    status = 400 if context["filters"].errors else 200
+    if request.headers.get("HX-Request") and request.headers.get("HX-Request-Type") != "full":
+        return render_block("board/board.html", "lanes", **context), status
+    return render_template("board/board.html", **context), status
+
+
+@bp.get("/board/departments.css")
+def department_colours():
+    """Lane colours as a stylesheet, since the CSP forbids inline styles."""
+    from ..models import Department
+    rows = db.session.execute(db.select(Department.id, Department.colour)).all()
+    css = "\n".join(f".lane-dep-{i} {{ --lane: {c}; }}" for i, c in rows
+                    if c and c.startswith("#") and len(c) in (4, 7) and c[1:].isalnum())
+    return css, 200, {"Content-Type": "text/css; charset=utf-8", "Cache-Control": "max-age=300"}
+
+
+def board_url(**override):
+    """A board URL that keeps the current filters."""
+    return url_for("board.show", **override)

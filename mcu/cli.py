@@ -1,0 +1,63 @@
+"""Command line: `flask --app mcu setup`, `users create`, `demo load`."""
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from . import demo, reference
+from .auth.passwords import hash_password
+from .extensions import db
+from .models import Department, User
+from .roles import ROLE_NAMES, ROLES
+
+users_cli = AppGroup("users", help="Manage the people who sign in.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@users_cli.command("create")
+@click.argument("login")
+@click.option("--name", required=True, help="Full name shown on cards.")
+@click.option("--role", type=click.Choice(sorted(ROLES)), required=True)
+@click.option("--department", default=None, help="Department short name (for heads and field staff).")
+@click.password_option(help="Asked for when not given.")
+def create_user(login, name, role, department, password):
+    """Create a user who can sign in."""
+    login = login.strip().lower()
+    if db.session.scalar(db.select(User.id).filter_by(login=login)):
+        raise click.ClickException(f"user {login!r} exists")
+    dep_id = None
+    if department:
+        dep_id = db.session.scalar(db.select(Department.id).filter_by(short_name=department))
+        if dep_id is None:
+            raise click.ClickException(f"no department with short name {department!r}")
+    db.session.add(User(login=login, name=name, role=role, department_id=dep_id,
+                        password_hash=hash_password(password)))
+    db.session.commit()
+    click.echo(f"created {login} ({role})")
+
+
+@demo_cli.command("load")
+@click.option("--incidents", default=420, show_default=True)
+def demo_load(incidents):
+    """Load demo users, and demo incidents when the database has none."""
+    for login, role in demo.load(incidents):
+        click.echo(f"{login} / {demo.DEMO_PASSWORD} ({role})")
+
+
+def register(app):
+    """Attach the command groups and `setup`."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+
+    @app.cli.command("setup")
+    def setup():
+        """Create or upgrade the database; in demo mode load demo data on the first start and print the logins."""
+        upgrade(directory=current_app.extensions["migrate"].directory)
+        reference.ensure()
+        if current_app.config["DEMO"]:
+            users = demo.load()
+            click.echo("")
+            click.echo("Демо-доступ (пароль у всех: demo):")
+            for login, role in users:
+                click.echo(f"  {login:<10} {ROLE_NAMES[role]}")
+        click.echo(f"База данных: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")

