@@ -95,7 +95,7 @@ class Incident(db.Model):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_incident_source_external_id"),
         Index("ix_incident_board", "status", "department_id", "position"),
-        Index("ix_incident_resolved_at", "resolved_at"),
+        Index("ix_incident_status_resolved_at", "status", "resolved_at"),
         Index("ix_incident_received_at", "received_at"),
     )
 

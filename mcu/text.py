@@ -18,7 +18,7 @@ def like_pattern(query: str) -> str:
 
 def excerpt(text: str, limit: int) -> str:
     """The first words of a message, cut at a word boundary."""
-    text = _SPACES.sub(" ", text or "").strip()
+    text = " ".join((text or "")[:limit + 40].split())
     if len(text) <= limit:
         return text
     cut = text[:limit]

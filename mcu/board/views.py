@@ -12,7 +12,7 @@ from ..timefmt import city_tz
 from ..workflow import BOARD_COLUMNS, STATUS_NAMES
 from . import bp
 from .filters import UNROUTED, parse
-from .queries import board_cells, lanes
+from .queries import CardContext, board_cells, lanes
 
 
 def board_context():
@@ -21,13 +21,13 @@ def board_context():
     filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
     now = datetime.now(timezone.utc)
     cfg = current_app.config
-    cells = board_cells(db.session, current_user, filters, lookups, now, city_tz(),
-                        cfg["SOLVED_WINDOW_HOURS"], cfg["CARD_TEXT_CHARS"])
+    ctx = CardContext.build(lookups, now, city_tz(), cfg["CARD_TEXT_CHARS"], url_for("incidents.index"))
+    cells, overdue = board_cells(db.session, current_user, filters, ctx, cfg["SOLVED_WINDOW_HOURS"])
     version = db.session.execute(db.select(BoardState.version).where(BoardState.id == 1)).scalar() or 0
     return {
         "lookups": lookups,
         "filters": filters,
-        "lanes": lanes(cells, lookups, filters, current_user),
+        "lanes": lanes(cells, overdue, lookups, filters, current_user),
         "columns": [(s, STATUS_NAMES[s]) for s in BOARD_COLUMNS],
         "board_version": version,
         "unrouted": UNROUTED,
@@ -55,8 +55,3 @@ def department_colours():
     css = "\n".join(f".lane-dep-{i} {{ --lane: {c}; }}" for i, c in rows
                     if c and c.startswith("#") and len(c) in (4, 7) and c[1:].isalnum())
     return css, 200, {"Content-Type": "text/css; charset=utf-8", "Cache-Control": "max-age=300"}
-
-
-def board_url(**override):
-    """A board URL that keeps the current filters."""
-    return url_for("board.show", **override)

@@ -130,7 +130,7 @@ def upgrade():
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.create_index('ix_incident_board', ['status', 'department_id', 'position'], unique=False)
         batch_op.create_index('ix_incident_received_at', ['received_at'], unique=False)
-        batch_op.create_index('ix_incident_resolved_at', ['resolved_at'], unique=False)
+        batch_op.create_index('ix_incident_status_resolved_at', ['status', 'resolved_at'], unique=False)
 
     op.create_table('routing_rule',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -206,7 +206,7 @@ def downgrade():
     op.drop_table('comment')
     op.drop_table('routing_rule')
     with op.batch_alter_table('incident', schema=None) as batch_op:
-        batch_op.drop_index('ix_incident_resolved_at')
+        batch_op.drop_index('ix_incident_status_resolved_at')
         batch_op.drop_index('ix_incident_received_at')
         batch_op.drop_index('ix_incident_board')
 
