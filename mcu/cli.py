@@ -60,4 +60,5 @@ def register(app):
             click.echo("Демо-доступ (пароль у всех: demo):")
             for login, role in users:
                 click.echo(f"  {login:<10} {ROLE_NAMES[role]}")
+            click.echo("")
         click.echo(f"База данных: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")

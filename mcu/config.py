@@ -23,7 +23,11 @@ class Defaults:
     IDLE_TIMEOUT_MINUTES = 30
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = None  # None: MCU_REDIS_URL when given (shared by every worker), else memory://
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT_ADDRESS = "5/minute"  # failed sign-ins for one login from one address
+    LOGIN_LIMIT_PER_ACCOUNT = "10/minute"  # failed sign-ins for one login from any address
+    LOGIN_LIMIT_PER_ADDRESS = "20/minute"  # failed sign-ins from one address
     RATELIMIT_HEADERS_ENABLED = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     PAGE_SIZE = 50
@@ -65,3 +69,5 @@ def load(app, test_config=None):
     if "SECURE_COOKIES" not in cfg:
         cfg["SECURE_COOKIES"] = not (app.debug or app.testing)
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg["SECURE_COOKIES"])
+    if not cfg.get("RATELIMIT_STORAGE_URI"):
+        cfg["RATELIMIT_STORAGE_URI"] = cfg.get("REDIS_URL") or "memory://"

@@ -1,19 +1,129 @@
-"""Response headers every page carries: a strict Content-Security-Policy and friends."""
+"""Security that every request passes through: response headers, the idle timeout, CSRF failures.
+
+Background polling marker: a request is background polling (and so does NOT extend a person's
+idle time) when it carries the header ``X-MCU-Background: 1``. Polling elements send it with
+``hx-headers='{{ background_headers }}'`` (a Jinja global holding ``{"X-MCU-Background": "1"}``);
+code that needs to know asks :func:`is_background`. Every other request by a signed-in person
+counts as a real action and moves the idle clock. See docs/security.md.
+"""
+import time
+
+from flask import current_app, flash, render_template, request, session
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, logout_user
+from flask_limiter import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+
+BACKGROUND_HEADER = "X-MCU-Background"
+BACKGROUND_HEADERS_JSON = '{"%s": "1"}' % BACKGROUND_HEADER
+LAST_SEEN_KEY = "_seen"  # epoch seconds of the last real action, kept in the signed session cookie
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
        "form-action 'self'; frame-ancestors 'none'")
 
 
-def register(app):
-    """Install the header hook."""
+def is_background(req=None) -> bool:
+    """True when the request is automatic polling, which must not count as a person's action."""
+    req = req or request
+    return req.headers.get(BACKGROUND_HEADER, "") == "1"
 
-    @app.after_request
-    def headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        if "HX-Request" not in response.vary:
-            response.vary.add("HX-Request")
-        return response
+
+def is_htmx(req=None) -> bool:
+    """True for requests htmx makes (they get fragments and HX-Redirect, never full pages)."""
+    return bool((req or request).headers.get("HX-Request"))
+
+
+def now() -> int:
+    """The clock the idle timeout reads (a function so tests can move it)."""
+    return int(time.time())
+
+
+def mark_active() -> None:
+    """Record a real action now; called at sign-in and on every non-background request."""
+    session[LAST_SEEN_KEY] = now()
+
+
+def idle_expired() -> bool:
+    """True when the signed-in session has had no real action for longer than the idle timeout."""
+    minutes = current_app.config.get("IDLE_TIMEOUT_MINUTES") or 0
+    if minutes <= 0:
+        return False
+    seen = session.get(LAST_SEEN_KEY)
+    if not isinstance(seen, int):
+        return True  # a session that never recorded an action is not trusted
+    return now() - seen > minutes * 60
+
+
+def enforce_idle_timeout():
+    """End an idle person's session; otherwise move the idle clock unless this is background polling."""
+    if request.endpoint == "static" or "_user_id" not in session:
+        return None
+    if idle_expired():
+        minutes = current_app.config["IDLE_TIMEOUT_MINUTES"]
+        logout_user()
+        session.clear()
+        flash(ngettext("Сеанс завершён после %(num)d минуты бездействия. Войдите снова.",
+                       "Сеанс завершён после %(num)d минут бездействия. Войдите снова.", minutes),
+              "info")
+        if request.endpoint == "auth.login":
+            return None
+        from .extensions import login_manager
+        return login_manager.unauthorized()
+    if not is_background():
+        mark_active()
+    return None
+
+
+def csrf_failed(exc):
+    """A CSRF failure in Russian: a fragment for htmx, the sign-in form again for a stale login page."""
+    from .errors import page
+    message = _("Страница устарела: обновите её и повторите действие. Введённое не сохранено.")
+    if request.endpoint == "auth.login":
+        from .auth.forms import LoginForm
+        form = LoginForm(formdata=None, login=request.form.get("login", "")[:80])
+        return render_template("auth/login.html", form=form,
+                               error=_("Страница входа устарела: введите пароль ещё раз.")), 400
+    if not current_user.is_authenticated:
+        # the session behind the page has ended: send the person to sign in, never a form into a lane
+        from .extensions import login_manager
+        return login_manager.unauthorized()
+    return page(400, message)
+
+
+def rate_limited(exc):
+    """Too many sign-in attempts: the sign-in page again with a Russian notice, status 429."""
+    from .errors import page
+    if request.endpoint == "auth.login":
+        from .auth.forms import LoginForm
+        form = LoginForm(formdata=None, login=request.form.get("login", "")[:80])
+        return render_template("auth/login.html", form=form, error=_(
+            "Слишком много попыток входа. Подождите минуту и попробуйте снова.")), 429
+    return page(429)
+
+
+def headers(response):
+    """Strict headers on every response; personal pages are never stored by the browser or a proxy."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if (request.endpoint != "static" and "Cache-Control" not in response.headers
+            and "_user_id" in session):
+        response.headers["Cache-Control"] = "no-store"
+    if "HX-Request" not in response.vary:
+        response.vary.add("HX-Request")
+    return response
+
+
+def register(app):
+    """Install the hooks: idle timeout before each request, headers after, Russian CSRF errors."""
+    app.before_request(enforce_idle_timeout)
+    app.after_request(headers)
+    app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(RateLimitExceeded, rate_limited)
+    app.jinja_env.globals["background_headers"] = BACKGROUND_HEADERS_JSON

@@ -1,12 +1,14 @@
 """Sign-in and sign-out pages, and how a session becomes a user."""
 import secrets
+from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..models import User
+from ..security import is_htmx, mark_active
 from . import bp
 from .forms import LoginForm
 from .passwords import authenticate
@@ -17,22 +19,30 @@ login_manager.login_message = None
 
 @login_manager.user_loader
 def load_user(identity: str):
-    """The user behind a session cookie, if the cookie's nonce still matches."""
+    """The active user behind a session cookie, if the cookie's nonce still matches."""
     user_id, _sep, nonce = identity.partition(":")
-    if not user_id.isdigit():
+    if not user_id.isdigit() or not nonce:
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or user.session_nonce != nonce:
+    if user is None or not user.active or not secrets.compare_digest(user.session_nonce or "", nonce):
         return None
     return user
+
+
+def htmx_page_path() -> str | None:
+    """The local path of the page an htmx request came from, to come back to after signing in."""
+    url = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if url.netloc and url.netloc != request.host:
+        return None
+    return (url.path + ("?" + url.query if url.query else "")) or None
 
 
 @login_manager.unauthorized_handler
 def unauthorized():
     """Send people to the sign-in page; an htmx request gets a full-page redirect, not a login form in a lane."""
+    if is_htmx():
+        return "", 401, {"HX-Redirect": url_for("auth.login", next=htmx_page_path())}
     target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
-    if request.headers.get("HX-Request"):
-        return "", 401, {"HX-Redirect": target}
     return redirect(target)
 
 
@@ -43,7 +53,36 @@ def safe_next(value: str | None) -> str:
     return url_for("board.show")
 
 
+def login_key() -> str:
+    """Rate-limit key for one account from one address."""
+    return "%s|%s" % ((request.form.get("login") or "").strip().lower()[:80], request.remote_addr)
+
+
+def account_key() -> str:
+    """Rate-limit key for one account from any address."""
+    return "acct|" + (request.form.get("login") or "").strip().lower()[:80]
+
+
+def limits_off() -> bool:
+    """Per-app switch (the limiter object is shared by every app in a process, e.g. in tests)."""
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
+
+
+def failed(response) -> bool:
+    """Only failed sign-ins count against the limits, so a shift logging in from one office is not blocked."""
+    return response.status_code != 302
+
+
+def _limit(setting: str, key_func=None):
+    """A POST-only limit on the sign-in view, read from the named setting."""
+    return limiter.limit(lambda: current_app.config[setting], key_func=key_func, methods=["POST"],
+                         deduct_when=failed, exempt_when=limits_off, scope="login-" + setting.lower())
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@_limit("LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", login_key)
+@_limit("LOGIN_LIMIT_PER_ACCOUNT", account_key)
+@_limit("LOGIN_LIMIT_PER_ADDRESS")
 def login():
     """The sign-in page."""
     if current_user.is_authenticated:
@@ -54,11 +93,12 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.login.data, form.password.data)
         if user:
-            session.clear()  # a new session on login
+            session.clear()  # a new session on login: nothing from before signing in survives
             if not user.session_nonce:
                 user.session_nonce = secrets.token_hex(16)
                 db.session.commit()
             login_user(user)
+            mark_active()
             return redirect(safe_next(request.args.get("next")))
         error = _("Неверный логин или пароль.")
         status = 401
@@ -70,7 +110,11 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """End the session."""
+    """End the session: a new nonce makes every copy of the old cookie worthless."""
+    current_user.session_nonce = secrets.token_hex(16)
+    db.session.commit()
     logout_user()
     session.clear()
+    if is_htmx():
+        return "", 204, {"HX-Redirect": url_for("auth.login")}
     return redirect(url_for("auth.login"))

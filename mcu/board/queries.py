@@ -1,7 +1,7 @@
-"""The board's hot path: which cards to show and how they group, in one statement whatever their number."""
+"""The board's hot path: which cards to show and how they group, in a fixed number of statements."""
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from html import escape
-from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -14,10 +14,11 @@ from ..text import excerpt, like_pattern
 from ..workflow import ANSWERED, BOARD_COLUMNS, INTERIM, OPEN_STATUSES, RESOLVED
 from .filters import UNROUTED, Filters
 
+
 def _card_columns():
     """The columns a card needs; datetimes come back raw and are parsed in the loop (SQLite's result
     processor parses them with a regular expression, several times slower than ``fromisoformat``)."""
-    raw = lambda col: type_coerce(col, String)  # noqa: E731
+    raw = lambda col: type_coerce(col, String)
     return (Incident.id, Incident.status, Incident.department_id, Incident.topic_id, Incident.channel_id,
             Incident.platform, func.substr(Incident.text, 1, 400).label("text"), raw(Incident.received_at),
             Incident.assignee_id, raw(Incident.first_answer_due), raw(Incident.resolve_due), Incident.urgent,
@@ -58,7 +59,7 @@ def _utc(value):
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 def _short(dt: datetime, tz: ZoneInfo) -> str:
@@ -90,55 +91,120 @@ class CardContext:
                     "hours": _("%(n)d ч"), "days": _("%(n)d д")})
 
 
-def render_cards(db_session, stmt, ctx: CardContext):
-    """Run a statement over CARD_COLUMNS and yield (department_id, status, overdue, card html) per row.
+def _due(status, first_due, resolve_due):
+    """The deadline a card shows: the first answer until one is given, the resolution after an interim one."""
+    return _utc(resolve_due if status == INTERIM else (None if status in (ANSWERED, RESOLVED) else first_due))
 
-    The board is the hottest path (2,000 cards within 60 ms on a small machine), so a card is one
-    format string here rather than a Jinja macro: Jinja spends ~30 µs per card on escaping and lookups.
-    Every text from a feed or a user passes through ``html.escape``; names were escaped in the context.
-    The caller wraps the joined cards of a column in ``Markup`` once.
+
+def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text, received_at, assignee_id,
+           due, urgent, version) -> tuple[str, str]:
+    """A card's markup around its age, the only part that changes while the card itself does not.
+
+    The board is the hottest path (2,000 cards within 60 ms), so a card is one format string here
+    rather than a Jinja macro, which spends ~30 µs per card on escaping and lookups. Every text from a
+    feed or a user passes through ``html.escape``; names were escaped once in the context.
     """
-    now, tz, words, href = ctx.now, ctx.tz, ctx.words, ctx.href
-    topics, channels, users = ctx.topics, ctx.channels, ctx.users
-    no_topic, urgent_label, due_label = words["no_topic"], words["urgent"], words["due"]
-    just_now, minutes, hours, days = words["now"], words["min"], words["hours"], words["days"]
-    limit = ctx.text_chars
+    words = ctx.words
+    channel = ctx.channels.get(channel_id, "")
+    if platform:
+        channel = f"{channel} · {escape(platform)}"
+    assignee = ctx.users.get(assignee_id, "")
+    extra = ""
+    if assignee or due:
+        extra = (f"<small><span>{assignee}</span>"
+                 + (f'<span class="due">{words["due"]} {_short(due, ctx.tz)}</span>' if due else "") + "</small>")
+    urgent_mark = f" <em>{words['urgent']}</em>" if urgent else ""
+    head = (f' id="incident-{ident}" data-id="{ident}" data-version="{version}"><a href="{ctx.href}{ident}">'
+            f'<b>{ctx.topics.get(topic_id) or words["no_topic"]}{urgent_mark}'
+            f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span>{channel}</span>'
+            f'<time title="{_short(received_at, ctx.tz)}">')
+    return head, f"</time></small>{extra}</a></li>"
+
+
+def _age(ctx: CardContext, received_at: datetime) -> str:
+    words = ctx.words
+    seconds = (ctx.now - received_at).total_seconds()
+    if seconds < 60:
+        return words["now"]
+    if seconds < 3600:
+        return words["min"] % {"n": seconds // 60}
+    if seconds < 86400:
+        return words["hours"] % {"n": seconds // 3600}
+    return words["days"] % {"n": seconds // 86400}
+
+
+def render_cards(db_session, stmt, ctx: CardContext):
+    """Run a statement over CARD_COLUMNS and yield (department_id, status, overdue, card html) per row."""
     for (ident, status, department_id, topic_id, channel_id, platform, text, received_at, assignee_id,
          first_due, resolve_due, urgent, version, _position) in db_session.connection().execute(stmt).all():
         received_at = _utc(received_at)
-        due = _utc(resolve_due if status == INTERIM else (None if status in (ANSWERED, RESOLVED) else first_due))
-        seconds = (now - received_at).total_seconds()
-        age = (just_now if seconds < 60 else minutes % {"n": seconds // 60} if seconds < 3600
-               else hours % {"n": seconds // 3600} if seconds < 86400 else days % {"n": seconds // 86400})
-        channel = channels.get(channel_id, "")
-        if platform:
-            channel = f"{channel} · {escape(platform)}"
-        overdue = due is not None and due < now
-        assignee = users.get(assignee_id, "")
-        extra = ""
-        if assignee or due:
-            extra = (f"<small><span>{assignee}</span>"
-                     + (f'<span class="due">{due_label} {_short(due, tz)}</span>' if due else "") + "</small>")
-        html = (f'<li class="card{" overdue" if overdue else ""}" id="incident-{ident}" data-id="{ident}" '
-                f'data-version="{version}"><a href="{href}{ident}"><b>{topics.get(topic_id) or no_topic}'
-                f'{f" <em>{urgent_label}</em>" if urgent else ""}</b><p>{escape(excerpt(text, limit))}</p>'
-                f'<small><span>{channel}</span><time title="{_short(received_at, tz)}">{age}</time></small>'
-                f"{extra}</a></li>")
-        yield department_id, status, overdue, html
+        due = _due(status, first_due, resolve_due)
+        overdue = due is not None and due < ctx.now
+        head, tail = _parts(ctx, ident, status, topic_id, channel_id, platform, text, received_at, assignee_id,
+                            due, urgent, version)
+        yield department_id, status, overdue, f'<li class="card{" overdue" if overdue else ""}"{head}{_age(ctx, received_at)}{tail}'
 
 
-def board_cells(db_session, user, filters: Filters, ctx: CardContext, solved_window_hours: int):
-    """Cards grouped as {department_id: {status: [card, ...]}}, ordered within each column; one statement."""
+_raw = lambda col: type_coerce(col, String)
+BOARD_COLUMNS_LIGHT = (Incident.id, Incident.version, Incident.status, Incident.department_id,
+                       _raw(Incident.received_at), _raw(Incident.first_answer_due), _raw(Incident.resolve_due),
+                       Incident.position)
+
+
+class CardCache:
+    """Card markup by (id, version, received time), per process: an unchanged card is not re-rendered.
+
+    Safe with many processes because the key is the version from the database, which every change
+    bumps; cleared whenever any topic, channel or person name changes, and when it grows too big.
+    """
+
+    LIMIT = 20_000
+
+    def __init__(self):
+        self.parts: dict = {}
+        self.fingerprint = None
+
+    def check(self, ctx: CardContext) -> None:
+        fingerprint = hash((tuple(ctx.topics.items()), tuple(ctx.channels.items()), tuple(ctx.users.items()),
+                            ctx.href, ctx.text_chars, str(ctx.tz), tuple(ctx.words.items())))
+        if fingerprint != self.fingerprint or len(self.parts) > self.LIMIT:
+            self.parts = {}
+            self.fingerprint = fingerprint
+
+
+def board_cells(db_session, user, filters: Filters, ctx: CardContext, solved_window_hours: int,
+                cache: CardCache):
+    """Cards grouped as {department_id: {status: Column}}, ordered within each column.
+
+    Two statements whatever the number of cards: the light one lists what is on the board, the second
+    fetches the text of the cards the cache does not hold yet (none on an unchanged board).
+    """
     cutoff = ctx.now - timedelta(hours=solved_window_hours)
-    open_cards = apply_filters(scope(select(*CARD_COLUMNS).where(Incident.status.in_(OPEN_STATUSES)), user),
-                               filters)
-    solved_cards = apply_filters(scope(select(*CARD_COLUMNS).where(
+    open_cards = apply_filters(scope(select(*BOARD_COLUMNS_LIGHT).where(Incident.status.in_(OPEN_STATUSES)),
+                                     user), filters)
+    solved_cards = apply_filters(scope(select(*BOARD_COLUMNS_LIGHT).where(
         Incident.status == RESOLVED, Incident.resolved_at >= cutoff), user), filters)
     both = union_all(open_cards, solved_cards).subquery()
-    stmt = select(both).order_by(both.c.position, both.c.received_at.desc(), both.c.id.desc())
+    connection = db_session.connection()
+    rows = connection.execute(select(both).order_by(both.c.position, both.c.received_at.desc(),
+                                                    both.c.id.desc())).all()
+    cache.check(ctx)
+    parts = cache.parts
+    missing = [row[0] for row in rows if (row[0], row[1], row[4]) not in parts]
+    for (ident, status, department_id, topic_id, channel_id, platform, text, received_at, assignee_id,
+         first_due, resolve_due, urgent, version, _position) in connection.execute(
+            select(*CARD_COLUMNS).where(Incident.id.in_(missing))).all():
+        parts[(ident, version, received_at)] = _parts(ctx, ident, status, topic_id, channel_id, platform, text,
+                                         _utc(received_at), assignee_id, _due(status, first_due, resolve_due),
+                                         urgent, version)
+    now = ctx.now
     cells: dict = {}
     overdue_by_lane: dict = {}
-    for department_id, status, overdue, html in render_cards(db_session, stmt, ctx):
+    for ident, version, status, department_id, received_at, first_due, resolve_due, _position in rows:
+        head, tail = parts[(ident, version, received_at)]
+        received_at = _utc(received_at)
+        due = _due(status, first_due, resolve_due)
+        overdue = due is not None and due < now
         lane = cells.get(department_id)
         if lane is None:
             lane = cells[department_id] = {}
@@ -146,7 +212,7 @@ def board_cells(db_session, user, filters: Filters, ctx: CardContext, solved_win
         column = lane.get(status)
         if column is None:
             column = lane[status] = []
-        column.append(html)
+        column.append(f'<li class="card{" overdue" if overdue else ""}"{head}{_age(ctx, received_at)}{tail}')
         if overdue:
             overdue_by_lane[department_id] += 1
     for lane in cells.values():
@@ -169,9 +235,8 @@ def lanes(cells: dict, overdue_by_lane: dict, lookups, filters: Filters, user) -
     reach = ROLES[user.role]["scope"]
     result = []
     show_all = not filters.active and reach == "all"
-    if None in cells or (show_all and filters.department is None):
-        if None in cells or reach == "all":
-            result.append({"id": None, "name": None, "short_name": None, "cells": cells.get(None, {})})
+    if None in cells or show_all or filters.department == UNROUTED:
+        result.append({"id": None, "name": None, "short_name": None, "cells": cells.get(None, {})})
     for dep in lookups.departments.values():
         if reach == "department" and dep.id != user.department_id:
             continue

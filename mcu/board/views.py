@@ -1,5 +1,5 @@
 """Board pages: the whole city, or one department, filtered by what the URL says."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -12,23 +12,24 @@ from ..timefmt import city_tz
 from ..workflow import BOARD_COLUMNS, STATUS_NAMES
 from . import bp
 from .filters import UNROUTED, parse
-from .queries import CardContext, board_cells, lanes
+from .queries import CardCache, CardContext, board_cells, lanes
 
 
 def board_context():
     """Everything the board template needs, from the current request's filters."""
     lookups = load_lookups()
     filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cfg = current_app.config
     ctx = CardContext.build(lookups, now, city_tz(), cfg["CARD_TEXT_CHARS"], url_for("incidents.index"))
-    cells, overdue = board_cells(db.session, current_user, filters, ctx, cfg["SOLVED_WINDOW_HOURS"])
+    cache = current_app.extensions.setdefault("mcu_card_cache", CardCache())
+    cells, overdue = board_cells(db.session, current_user, filters, ctx, cfg["SOLVED_WINDOW_HOURS"], cache)
     version = db.session.execute(db.select(BoardState.version).where(BoardState.id == 1)).scalar() or 0
     return {
         "lookups": lookups,
         "filters": filters,
         "lanes": lanes(cells, overdue, lookups, filters, current_user),
-        "columns": [(s, STATUS_NAMES[s]) for s in BOARD_COLUMNS],
+        "columns": [(s, str(STATUS_NAMES[s])) for s in BOARD_COLUMNS],  # translated once, not per lane
         "board_version": version,
         "unrouted": UNROUTED,
         "solved_window_hours": cfg["SOLVED_WINDOW_HOURS"],

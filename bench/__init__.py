@@ -1,0 +1,1 @@
+"""Benchmarks for `make bench`: one `name: value unit` line per figure."""

@@ -1,0 +1,76 @@
+"""Board render: full and single-department, and SQL statements per render for 200 and 2,000 cards."""
+import statistics
+import time
+
+from sqlalchemy import event, text
+
+from mcu.extensions import db
+from mcu.models import Department
+
+from .data import fill, make_app
+
+RUNS = 40
+
+
+def _median_ms(client, path: str) -> float:
+    for _ in range(3):  # warm caches and templates
+        assert client.get(path).status_code == 200
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    return statistics.median(times) * 1000
+
+
+def _cold_median_ms(app, client, path: str, runs: int = 7) -> float:
+    """A render with an empty card cache, as after a restart: every card is built from its row."""
+    times = []
+    for _ in range(runs):
+        app.extensions.pop("mcu_card_cache", None)
+        start = time.perf_counter()
+        assert client.get(path).status_code == 200
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def _statements(app, client, path: str) -> int:
+    count = 0
+
+    def counter(*_args):
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return count
+
+
+def run(report) -> None:
+    app = make_app()
+    fill(app, total=100_000, open_count=2_000)
+    client = app.test_client()
+    client.post("/login", data={"login": "operator", "password": "demo"})
+    with app.app_context():
+        roads = db.session.scalar(db.select(Department.id).filter_by(short_name="Дороги"))
+        transport = db.session.scalar(db.select(Department.id).filter_by(short_name="Транспорт"))
+    report("board_render_full_2000_open_100k_total", _median_ms(client, "/board"), "ms")
+    report("board_render_full_cold_cache", _cold_median_ms(app, client, "/board"), "ms")
+    report("board_render_department_transport", _median_ms(client, f"/board?department={transport}"), "ms")
+    report("board_render_department_roads", _median_ms(client, f"/board?department={roads}"), "ms")
+    statements_2000 = _statements(app, client, "/board")
+    with app.app_context():  # close 1,800 of the open cards: 200 remain
+        db.session.execute(text(
+            "UPDATE incident SET status = 'rejected' WHERE id IN "
+            "(SELECT id FROM incident WHERE status IN ('new','in_progress','interim','returned','answered') "
+            "ORDER BY id LIMIT 1800)"))
+        db.session.commit()
+    statements_200 = _statements(app, client, "/board")
+    report("board_sql_statements_200_cards", statements_200, "statements")
+    report("board_sql_statements_2000_cards", statements_2000, "statements")

@@ -1,0 +1,105 @@
+"""Polling one feed source: fetch a batch, store it in one transaction, keep the source's cursor and health."""
+import logging
+from dataclasses import dataclass
+
+import requests
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import FeedSource, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PollOutcome:
+    """What one poll did, for the job's result and the CLI."""
+
+    source: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    row_errors: int = 0
+    skipped: str = ""
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"{self.source}: skipped ({self.skipped})"
+        return (f"{self.source}: created {self.created}, updated {self.updated}, "
+                f"unchanged {self.unchanged}, bad rows {self.row_errors}")
+
+
+def http_session() -> requests.Session:
+    """A fresh HTTP session per poll: no connection state survives between jobs."""
+    session = requests.Session()
+    session.headers["User-Agent"] = current_app.config.get("FEED_USER_AGENT", "mcu-board/1.0")
+    return session
+
+
+def poll_once(source_id: int) -> PollOutcome:
+    """Poll the source once; on any failure record it on the source's health in words and re-raise."""
+    from ..feeds import poll
+    from ..feeds.ingest import upsert_incidents
+    from ..feeds.records import FeedError
+
+    source = db.session.get(FeedSource, source_id)
+    if source is None:
+        return PollOutcome(source=f"#{source_id}", skipped="source deleted")
+    if not source.enabled:
+        return PollOutcome(source=source.name, skipped="source disabled")
+    name = source.name
+    source.last_poll_at = utcnow()
+    db.session.commit()
+    try:
+        with http_session() as http:
+            batch = poll(source, http)
+        result = upsert_incidents(batch.records, name, feed_source_id=source_id,
+                                  default_channel=(source.field_mapping or {}).get("default_channel", "im"))
+        _record_success(source_id, batch, result)
+    except FeedError as exc:
+        db.session.rollback()
+        record_failure(source_id, str(exc))
+        raise
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("poll of feed source %s failed", name)
+        record_failure(source_id, _("Внутренняя ошибка при обработке ленты (%(kind)s); подробности в журнале.",
+                                    kind=type(exc).__name__))
+        raise
+    return PollOutcome(source=name, created=result.created, updated=result.updated,
+                       unchanged=result.unchanged, row_errors=len(_row_errors(batch, result)))
+
+
+def _row_errors(batch, result) -> list:
+    """Rows the adapter or the ingestion could not take, whichever reported them."""
+    return list(getattr(batch, "errors", None) or []) + list(getattr(result, "errors", None) or [])
+
+
+def _record_success(source_id: int, batch, result) -> None:
+    """Advance the cursor and mark the source healthy in the same transaction as the upsert."""
+    source = db.session.get(FeedSource, source_id)
+    now = utcnow()
+    cursor = getattr(batch, "next_cursor", None) or getattr(batch, "cursor", None)
+    if cursor:
+        source.cursor = str(cursor)[:500]
+    source.last_success_at = now
+    source.consecutive_failures = 0
+    errors = _row_errors(batch, result)
+    if errors:
+        source.last_error = _("Опрос прошёл, но записей с ошибками: %(n)d. Первая: %(first)s",
+                              n=len(errors), first=str(errors[0])[:300])
+        source.last_error_at = now
+    else:
+        source.last_error = ""
+    if result.created or result.updated:
+        source.last_item_at = now
+    db.session.commit()
+
+
+def record_failure(source_id: int, message: str) -> None:
+    """Count a failed poll and keep its message, in a transaction of its own."""
+    db.session.execute(db.update(FeedSource).where(FeedSource.id == source_id).values(
+        last_error=message[:2000], last_error_at=utcnow(),
+        consecutive_failures=FeedSource.consecutive_failures + 1))
+    db.session.commit()
