@@ -19,7 +19,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 ## run: set up, create or upgrade the database, load demo data on first start, serve on :$(PORT)
 run: $(VENV)/.installed
-	MCU_SECURE_COOKIES=$${MCU_SECURE_COOKIES:-false} $(BIN)/flask setup
+	PORT=$(PORT) MCU_SECURE_COOKIES=$${MCU_SECURE_COOKIES:-false} $(BIN)/flask setup
 	PORT=$(PORT) MCU_SECURE_COOKIES=$${MCU_SECURE_COOKIES:-false} $(BIN)/honcho start -f Procfile
 
 ## test: the whole suite on SQLite, then again on PostgreSQL when MCU_TEST_DATABASE_URL is set

@@ -32,6 +32,12 @@ def create_app(test_config=None):
     app.register_blueprint(auth.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(incidents.bp)
+    from . import sources
+    sources.init_app(app)
+    from . import imports
+    imports.init_app(app)
+    from . import rules
+    rules.init_app(app)
     errors.register(app)
     security.register(app)
     timefmt.register(app)

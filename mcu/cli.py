@@ -1,4 +1,6 @@
 """Command line: `flask --app mcu setup`, `users create`, `demo load`."""
+import os
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -60,5 +62,7 @@ def register(app):
             click.echo("Демо-доступ (пароль у всех: demo):")
             for login, role in users:
                 click.echo(f"  {login:<10} {ROLE_NAMES[role]}")
+            from .sources.demo_feed import ensure_source
+            click.echo(f"Демо-лента ЦУР: {ensure_source(os.environ.get('PORT', '5000'))}")
             click.echo("")
         click.echo(f"База данных: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")

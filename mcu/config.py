@@ -72,4 +72,6 @@ def load(app, test_config=None):
         cfg["SECURE_COOKIES"] = not (app.debug or app.testing)
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg["SECURE_COOKIES"])
     if not cfg.get("RATELIMIT_STORAGE_URI"):
-        cfg["RATELIMIT_STORAGE_URI"] = cfg.get("REDIS_URL") or "memory://"
+        redis_url = cfg.get("REDIS_URL") or "memory://"
+        # the limits package spells a Redis unix socket "redis+unix://"
+        cfg["RATELIMIT_STORAGE_URI"] = "redis+" + redis_url if redis_url.startswith("unix://") else redis_url

@@ -7,11 +7,11 @@ import os
 
 from rq import cron
 
-from .jobs import schedule_polls
-from .queue import QUEUE_NAME
+from mcu.jobs import schedule_polls
+from mcu.queue import QUEUE_NAME
 
 TICK_SECONDS = int(os.environ.get("MCU_SCHEDULER_TICK_SECONDS", "5"))
 
 # a tick left waiting behind a slow poll is dropped (ttl) rather than piling up
-cron.register(schedule_polls, QUEUE_NAME, interval=TICK_SECONDS, job_timeout=60, result_ttl=60, ttl=max(3 * TICK_SECONDS, 15),
-              failure_ttl=3600)
+cron.register(schedule_polls, QUEUE_NAME, interval=TICK_SECONDS, job_timeout=60, result_ttl=60,
+              ttl=max(3 * TICK_SECONDS, 15), failure_ttl=3600)

@@ -18,6 +18,7 @@ SOCKET_NAME = "redis.sock"
 PROBE_TIMEOUT = 0.3
 _DOWN_FOR = 10.0
 _probe_cache: dict[str, float] = {}
+_probe_clients: dict[str, Redis] = {}
 
 
 def socket_path(instance_path: str) -> str:
@@ -47,8 +48,11 @@ def probe(app) -> bool:
     down_since = _probe_cache.get(url)
     if down_since and time.monotonic() - down_since < _DOWN_FOR:
         return False
+    client = _probe_clients.get(url)
+    if client is None:
+        client = _probe_clients[url] = connect(app, PROBE_TIMEOUT)  # its pool is reused by later probes
     try:
-        connect(app, PROBE_TIMEOUT).ping()
+        client.ping()
     except (RedisError, OSError):
         _probe_cache[url] = time.monotonic()
         return False

@@ -8,6 +8,9 @@ A row is Row(endpoint, target, outcomes, data):
               "own"   the head's department, assigned to the field worker under test,
               "peer"  the head's department, assigned to another field worker of it,
               "other" another department, assigned to nobody;
+            (a sample FeedSource exists too: args={"source_id": "{source}"}; a RoutingRule:
+            args={"rule_id": "{rule}"}; and an uploaded
+            import file of the actor: args={"token": "{upload}"});
   outcomes  six outcomes in ROLES order (admin, operator, head, field, viewer, anonymous):
               OK      the action is carried out (any status below 400 that is not the sign-in page),
               DENY    403, HIDE 404, NO 403 or 404 (an object the role may not see),
@@ -18,6 +21,8 @@ A row is Row(endpoint, target, outcomes, data):
   args      optional extra URL arguments (same placeholders).
 Every refused request must leave the database as it was; that is checked too.
 """
+import io
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -26,7 +31,8 @@ from werkzeug.security import generate_password_hash
 
 from conftest import PASSWORD, TABLES, csrf_from
 from mcu.extensions import db
-from mcu.models import Department, Incident, User
+from mcu.security import LAST_SEEN_KEY
+from mcu.models import Department, FeedSource, Incident, RoutingRule, User
 
 ROLES = ("admin", "operator", "head", "field", "viewer", "anonymous")
 OK, DENY, HIDE, NO, LOGIN = "ok", "403", "404", "403/404", "login"
@@ -41,13 +47,77 @@ class Row:
     data: dict = field(default_factory=dict)
     state: dict = field(default_factory=dict)
     args: dict = field(default_factory=dict)
+    note: str = ""  # tells apart two rows of one endpoint and target in test ids
 
+
+SAMPLE_CSV = "ID;Дата поступления;Канал;Автор;Текст;Тематика\nX-1;05.01.2026 10:00;Инцидент-менеджмент ЦУР;" \
+             "Житель;Яма во дворе;Дороги\n".encode()
+
+
+def sample_file():
+    return (io.BytesIO(SAMPLE_CSV), "sample.csv")
+
+
+SOURCE_FORM = {"name": "Новый источник", "kind": "cur_json", "url": "https://feed.example.org/im",
+               "interval_seconds": "120", "enabled": "y"}
 
 MATRIX = [
     #   endpoint        target   admin operator head field viewer anonymous
     Row("auth.login", None, (OK, OK, OK, OK, OK, OK),
         data={"login": "{spare_login}", "password": PASSWORD}),
     Row("auth.logout", None, (OK, OK, OK, OK, OK, LOGIN)),
+    # moves and answers (mcu/incidents/actions.py): role right from mcu/roles.py AND the card in reach
+    *[Row("incidents.move", t, o, data={"to_status": "in_progress", "version": "{version}"}, note="status")
+      for t, o in [("own", (OK, OK, OK, OK, DENY, LOGIN)),
+                   ("peer", (OK, OK, OK, HIDE, DENY, LOGIN)),
+                   ("other", (OK, OK, HIDE, HIDE, DENY, LOGIN))]],
+    *[Row("incidents.move", t, o, note="reroute",
+          data={"to_department": "{other_department}", "text": "Не наш участок", "version": "{version}"})
+      for t, o in [("own", (OK, OK, DENY, DENY, DENY, LOGIN)),
+                   ("other", (OK, OK, HIDE, HIDE, DENY, LOGIN))]],
+    *[Row("incidents.move", t, o, note="return",
+          data={"to_department": "none", "text": "Не по компетенции", "version": "{version}"})
+      for t, o in [("own", (OK, OK, OK, DENY, DENY, LOGIN)),
+                   ("other", (OK, OK, HIDE, HIDE, DENY, LOGIN))]],
+    *[Row("incidents.answer", t, o, state={"status": "in_progress"},
+          data={"text": "Яму заделают до пятницы.", "kind": "interim", "version": "{version}"})
+      for t, o in [("own", (OK, DENY, OK, DENY, DENY, LOGIN)),
+                   ("peer", (OK, DENY, OK, HIDE, DENY, LOGIN)),
+                   ("other", (OK, DENY, HIDE, HIDE, DENY, LOGIN))]],
+    Row("incidents.assign", "own", (OK, DENY, OK, DENY, DENY, LOGIN),
+        data={"assignee": "{peer_user}", "version": "{version}"}),
+    Row("incidents.assign", "peer", (OK, DENY, OK, HIDE, DENY, LOGIN),
+        data={"assignee": "{field_user}", "version": "{version}"}),
+    Row("incidents.assign", "other", (OK, DENY, HIDE, HIDE, DENY, LOGIN),
+        data={"assignee": "", "version": "{version}"}),
+    *[Row("incidents.comment", t, o, data={"text": "Выехали на место."})
+      for t, o in [("own", (OK, OK, OK, OK, DENY, LOGIN)),
+                   ("peer", (OK, OK, OK, HIDE, DENY, LOGIN)),
+                   ("other", (OK, OK, HIDE, HIDE, DENY, LOGIN))]],
+    Row("incidents.duplicate", "own", (OK, OK, DENY, DENY, DENY, LOGIN),
+        data={"original": "{peer_incident}", "version": "{version}"}),
+    Row("incidents.duplicate", "peer", (OK, OK, DENY, HIDE, DENY, LOGIN),
+        data={"original": "{own_incident}", "version": "{version}"}),
+    Row("incidents.duplicate", "other", (OK, OK, HIDE, HIDE, DENY, LOGIN),
+        data={"original": "{own_incident}", "version": "{version}"}),
+    Row("incidents.create", None, (OK, OK, DENY, DENY, DENY, LOGIN),
+        data={"channel": "direct_admin", "platform": "ВКонтакте", "author": "Житель", "text": "Во дворе не вывозят мусор",
+              "topic": "{topic}", "department": "", "received_at": "2026-01-05T10:00"}),
+    # imports of CSV/XLSX exports (mcu/imports): "import" right, admin and operator
+    Row("imports.receive", None, (OK, OK, DENY, DENY, DENY, LOGIN), data={"file": sample_file}),
+    Row("imports.confirm", None, (OK, OK, DENY, DENY, DENY, LOGIN), args={"token": "{upload}"}),
+    # feed sources (mcu/sources): manage_feeds, admin only
+    Row("sources.create", None, (OK, DENY, DENY, DENY, DENY, LOGIN), data=SOURCE_FORM),
+    Row("sources.update", None, (OK, DENY, DENY, DENY, DENY, LOGIN), data=SOURCE_FORM,
+        args={"source_id": "{source}"}),
+    Row("sources.enable", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"source_id": "{source}"}),
+    Row("sources.disable", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"source_id": "{source}"}),
+    Row("sources.poll_now", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"source_id": "{source}"}),
+    # keyword routing rules (mcu/rules): manage_feeds, admin only
+    Row("rules.add", None, (OK, DENY, DENY, DENY, DENY, LOGIN),
+        data={"keyword": "новое правило", "department": "{own_department}"}),
+    Row("rules.toggle", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"rule_id": "{rule}"}),
+    Row("rules.delete", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"rule_id": "{rule}"}),
 ]
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -59,6 +129,7 @@ class World:
 
     def __init__(self, app, make, role, state):
         self.app = app
+        self.nonce = "sample-nonce"
         with app.app_context():
             own = db.session.scalar(select(Department.id).filter_by(short_name=OWN_DEPARTMENT))
             other = db.session.scalar(select(Department.id).filter_by(short_name=OTHER_DEPARTMENT))
@@ -72,12 +143,23 @@ class World:
                 if key == "actor" and role == "anonymous":
                     continue
                 user = User(login=f"{key}-{role}", name=f"{key} {role}", role=user_role,
-                            department_id=dep, password_hash=_HASH)
+                            department_id=dep, password_hash=_HASH, session_nonce=self.nonce)
                 db.session.add(user)
                 db.session.flush()
                 users[key] = user
             self.users = {k: (u.id, u.login) for k, u in users.items()}
+            source = FeedSource(name=f"Образец {role}", kind="cur_json", url="https://feed.example.org/x",
+                                enabled=False)
+            db.session.add(source)
+            rule = RoutingRule(keyword="образец", department_id=own)
+            db.session.add(rule)
             db.session.commit()
+            self.source, self.rule = source.id, rule.id
+        self.topic = make.topic()
+        with app.app_context():
+            from mcu.imports import service
+            uploader = self.users.get("actor", self.users["spare"])[0]
+            self.upload = service.keep_upload(SAMPLE_CSV, "sample.csv", uploader)
         self.own_department, self.other_department = own, other
         self.incidents = {
             "own": make.incident(department_id=own, assignee_id=self.users["field"][0], **state),
@@ -93,11 +175,14 @@ class World:
         return {"incident": incident or "", "version": version, "own_department": self.own_department,
                 "other_department": self.other_department, "field_user": self.users["field"][0],
                 "peer_user": self.users["peer"][0], "spare_login": self.users["spare"][1],
+                "source": self.source, "rule": self.rule, "topic": self.topic, "upload": self.upload,
                 **{f"{k}_incident": v for k, v in self.incidents.items()}}
 
 
 def fill(template: dict, values: dict) -> dict:
-    return {k: (v.format(**values) if isinstance(v, str) else v) for k, v in template.items()}
+    """Placeholders filled; a callable value is called for a fresh value (e.g. a file to upload)."""
+    return {k: (v.format(**values) if isinstance(v, str) else v() if callable(v) else v)
+            for k, v in template.items()}
 
 
 def snapshot(app) -> dict:
@@ -107,17 +192,23 @@ def snapshot(app) -> dict:
         state["board_version"] = db.session.scalar(text("SELECT version FROM board_state WHERE id = 1"))
         state["incident_versions"] = db.session.scalar(select(func.coalesce(func.sum(Incident.version), 0)))
         state["nonces"] = sorted(db.session.scalars(select(User.session_nonce)).all())
+        state["sources"] = db.session.execute(select(FeedSource.id, FeedSource.name, FeedSource.url,
+                                                     FeedSource.enabled, FeedSource.interval_seconds)
+                                              .order_by(FeedSource.id)).all()
+        state["rules"] = db.session.execute(select(RoutingRule.id, RoutingRule.keyword, RoutingRule.enabled)
+                                            .order_by(RoutingRule.id)).all()
     return state
 
 
 def sign_in(client, world):
-    """Sign the client in as the actor (or stay anonymous); return a CSRF token for the session."""
+    """Put the actor's identity into the client's session (no password hash: sign-in is tested in
+    test_security.py) and return the session's CSRF token, read from a page as a browser would."""
     if "actor" in world.users:
-        token = csrf_from(client.get("/login").get_data(as_text=True))
-        response = client.post("/login", data={"login": world.users["actor"][1], "password": PASSWORD,
-                                               "csrf_token": token})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return csrf_from(client.get("/incidents/").get_data(as_text=True))
+        with client.session_transaction() as sess:
+            sess["_user_id"] = f"{world.users['actor'][0]}:{world.nonce}"
+            sess["_fresh"] = True
+            sess[LAST_SEEN_KEY] = int(time.time())
+        return csrf_from(client.get("/no-such-page").get_data(as_text=True))
     return csrf_from(client.get("/login").get_data(as_text=True))
 
 
@@ -130,7 +221,7 @@ def outcome_of(response) -> str:
     return str(response.status_code)
 
 
-CASES = [pytest.param(row, role, id=f"{row.endpoint}-{row.target or 'none'}-{role}")
+CASES = [pytest.param(row, role, id=f"{row.endpoint}{'-' + row.note if row.note else ''}-{row.target or 'none'}-{role}")
          for row in MATRIX for role in ROLES]
 
 
@@ -188,6 +279,12 @@ def sample_arg(name: str, world: World) -> int:
         return world.own_department
     if "user" in name:
         return world.users["field"][0]
+    if "source" in name or "feed" in name:
+        return world.source
+    if "rule" in name:
+        return world.rule
+    if name == "token":
+        return world.upload
     return 1
 
 

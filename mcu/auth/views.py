@@ -48,8 +48,9 @@ def unauthorized():
 
 def safe_next(value: str | None) -> str:
     """Only local paths may be redirected to after login."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
+    if (value and value.startswith("/") and not value.startswith("//") and "\\" not in value
+            and value.isprintable() and " " not in value and not urlsplit(value).netloc):
+        return value  # no control characters: browsers drop tabs and newlines, turning "/\t/x" into "//x"
     return url_for("board.show")
 
 

@@ -87,7 +87,7 @@ class CardContext:
                    {k: escape(c.name) for k, c in lookups.channels.items()},
                    {k: escape(u.name) for k, u in lookups.users.items()},
                    {"no_topic": escape(_("Без тематики")), "urgent": escape(_("срочно")),
-                    "due": escape(_("до")), "now": _("сейчас"), "min": _("%(n)d мин"),
+                    "due": escape(_("до")), "move": escape(_("Переместить")), "now": _("сейчас"), "min": _("%(n)d мин"),
                     "hours": _("%(n)d ч"), "days": _("%(n)d д")})
 
 
@@ -118,7 +118,8 @@ def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text
             f'<b>{ctx.topics.get(topic_id) or words["no_topic"]}{urgent_mark}'
             f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span>{channel}</span>'
             f'<time title="{_short(received_at, ctx.tz)}">')
-    return head, f"</time></small>{extra}</a></li>"
+    return head, (f'</time></small>{extra}</a><button type="button" class="card-move" '
+                  f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
 
 
 def _age(ctx: CardContext, received_at: datetime) -> str:

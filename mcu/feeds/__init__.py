@@ -29,4 +29,4 @@ def poll(source, http) -> Batch:
     return Batch(records, errors, page.next_cursor, page.has_more)
 
 
-__all__ = ["ADAPTERS", "KIND_NAMES", "Batch", "FeedError", "Record", "RowError", "poll", "map_items"]
+__all__ = ["ADAPTERS", "KIND_NAMES", "Batch", "FeedError", "Record", "RowError", "map_items", "poll"]

@@ -48,3 +48,12 @@ class Batch:
 class FeedError(Exception):
     """A source-level failure (HTTP 500, timeout, HTML instead of JSON, truncated XML, too big...),
     whose str() is a clear Russian message for the source's health panel."""
+
+
+@dataclass
+class Page:
+    """What an adapter's parse() finds in one document: raw items and the paging information."""
+
+    items: list[dict]
+    next_cursor: str | None = None
+    has_more: bool = False

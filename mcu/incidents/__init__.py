@@ -1,6 +1,6 @@
-"""Incidents: the list of all messages and one message's detail."""
+"""Incidents: the list of all messages, one message's detail, the actions on it and manual entry."""
 from flask import Blueprint
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
-from . import views  # noqa: E402,F401
+from . import actions, manual, views  # noqa: F401

@@ -52,11 +52,29 @@ def visible_incident(incident_id: int) -> Incident:
 @bp.get("/<int:incident_id>")
 @login_required
 def detail(incident_id: int):
-    """One incident: the whole text, the original post, the answer, comments and the full history."""
-    incident = visible_incident(incident_id)
-    events = db.session.scalars(select(Event).where(Event.incident_id == incident.id)
-                                .order_by(Event.id)).all()
-    comments = db.session.scalars(select(Comment).where(Comment.incident_id == incident.id)
+    """One incident: the whole text, the original post, the answer, comments, the full history and actions."""
+    return render_detail(visible_incident(incident_id))
+
+
+def render_detail(incident: Incident, error: str = "", typed=None, failed: str = ""):
+    """The detail page; after a refused form post it carries the error and what the user typed."""
+    from .. import moves
+    from .actions import field_staff
+    duplicates = db.session.scalars(select(Incident).where(Incident.duplicate_of_id == incident.id)
+                                    .order_by(Incident.id)).all()
+    ids = [incident.id] + [d.id for d in duplicates]
+    events = db.session.scalars(select(Event).where(Event.incident_id.in_(ids)).order_by(Event.id)).all()
+    comments = db.session.scalars(select(Comment).where(Comment.incident_id.in_(ids))
                                   .order_by(Comment.id)).all()
-    return render_template("incidents/detail.html", incident=incident, events=events,
-                           comments=comments, statuses=STATUS_NAMES, event_names=EVENT_NAMES)
+    original = db.session.get(Incident, incident.duplicate_of_id) if incident.duplicate_of_id else None
+    user = current_user
+    actions = {name: moves.may(user, incident, name) for name in ("answer", "assign", "comment", "merge", "route")}
+    actions["return"] = moves.may(user, incident, "return") and incident.department_id is not None
+    targets = moves.allowed_targets(user, incident)
+    lookups = load_lookups() if actions["route"] else None
+    return render_template("incidents/detail.html", incident=incident, events=events, comments=comments,
+                           statuses=STATUS_NAMES, event_names=EVENT_NAMES, duplicates=duplicates,
+                           original=original, actions=actions, targets=targets, error=error,
+                           typed=typed or {}, failed=failed,
+                           staff=field_staff(incident.department_id) if actions["assign"] else [],
+                           departments=list(lookups.departments.values()) if lookups else [])

@@ -57,6 +57,14 @@ class Badge:
     def visible(self) -> bool:
         return bool(self.problems) or not self.queue_up
 
+    @property
+    def failing(self) -> list:
+        return [(name, h) for name, h in self.problems if h.level == FAILING]
+
+    @property
+    def lagging(self) -> list:
+        return [(name, h) for name, h in self.problems if h.level == LAGGING]
+
 
 def badge() -> Badge:
     """The board badge: one indexed query over enabled sources, and a Redis ping bounded in time."""

@@ -5,11 +5,15 @@ from dataclasses import dataclass
 import requests
 from flask import current_app
 from flask_babel import gettext as _
+from rq.timeouts import JobTimeoutException
 
 from ..extensions import db
 from ..models import FeedSource, utcnow
 
 log = logging.getLogger(__name__)
+
+# the channel an incident gets when its record names none (a kind not listed: Инцидент-менеджмент)
+DEFAULT_CHANNEL = {"open311": "open311"}
 
 
 @dataclass
@@ -22,6 +26,13 @@ class PollOutcome:
     unchanged: int = 0
     row_errors: int = 0
     skipped: str = ""
+
+    def add(self, result, row_errors: int) -> None:
+        """Count one stored page."""
+        self.created += result.created
+        self.updated += result.updated
+        self.unchanged += result.unchanged
+        self.row_errors += row_errors
 
     def summary(self) -> str:
         if self.skipped:
@@ -51,15 +62,26 @@ def poll_once(source_id: int) -> PollOutcome:
     name = source.name
     source.last_poll_at = utcnow()
     db.session.commit()
+    outcome = PollOutcome(source=name)
+    pages = current_app.config.get("FEED_MAX_PAGES_PER_POLL", 20)
     try:
         with http_session() as http:
-            batch = poll(source, http)
-        result = upsert_incidents(batch.records, name, feed_source_id=source_id,
-                                  default_channel=(source.field_mapping or {}).get("default_channel", "im"))
-        _record_success(source_id, batch, result)
+            for _page in range(pages):
+                source = db.session.get(FeedSource, source_id)
+                batch = poll(source, http)
+                result = upsert_incidents(batch.records, name, feed_source_id=source_id,
+                                          default_channel=DEFAULT_CHANNEL.get(source.kind, "im"), commit=False)
+                _record_success(source_id, batch, result)  # this page and its cursor, in one commit
+                outcome.add(result, len(_row_errors(batch, result)))
+                if not batch.has_more or not batch.next_cursor:
+                    break
     except FeedError as exc:
         db.session.rollback()
         record_failure(source_id, str(exc))
+        raise
+    except JobTimeoutException:
+        db.session.rollback()
+        record_failure(source_id, _("Опрос не уложился в отведённое время и был прерван"))
         raise
     except Exception as exc:
         db.session.rollback()
@@ -67,34 +89,38 @@ def poll_once(source_id: int) -> PollOutcome:
         record_failure(source_id, _("Внутренняя ошибка при обработке ленты (%(kind)s); подробности в журнале.",
                                     kind=type(exc).__name__))
         raise
-    return PollOutcome(source=name, created=result.created, updated=result.updated,
-                       unchanged=result.unchanged, row_errors=len(_row_errors(batch, result)))
+    return outcome
 
 
 def _row_errors(batch, result) -> list:
     """Rows the adapter or the ingestion could not take, whichever reported them."""
-    return list(getattr(batch, "errors", None) or []) + list(getattr(result, "errors", None) or [])
+    return list(batch.errors or []) + list(getattr(result, "errors", None) or [])
 
 
 def _record_success(source_id: int, batch, result) -> None:
     """Advance the cursor and mark the source healthy in the same transaction as the upsert."""
     source = db.session.get(FeedSource, source_id)
     now = utcnow()
-    cursor = getattr(batch, "next_cursor", None) or getattr(batch, "cursor", None)
-    if cursor:
-        source.cursor = str(cursor)[:500]
+    if batch.next_cursor:
+        source.cursor = str(batch.next_cursor)[:500]
     source.last_success_at = now
     source.consecutive_failures = 0
     errors = _row_errors(batch, result)
     if errors:
         source.last_error = _("Опрос прошёл, но записей с ошибками: %(n)d. Первая: %(first)s",
-                              n=len(errors), first=str(errors[0])[:300])
+                              n=len(errors), first=_row_words(errors[0]))
         source.last_error_at = now
     else:
         source.last_error = ""
     if result.created or result.updated:
         source.last_item_at = now
     db.session.commit()
+
+
+def _row_words(error) -> str:
+    """A row error as one line for the health panel."""
+    row, message = getattr(error, "row", ""), getattr(error, "message", str(error))
+    return (_("запись %(row)s: %(message)s", row=row, message=message) if row else str(message))[:300]
 
 
 def record_failure(source_id: int, message: str) -> None:

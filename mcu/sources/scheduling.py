@@ -3,8 +3,8 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from rq.job import Job, JobStatus
 from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
 from .. import queue as mcu_queue
@@ -41,6 +41,7 @@ def enqueue_poll(connection, source_id: int) -> str | None:
         job_timeout=POLL_TIMEOUT, result_ttl=3600, failure_ttl=7 * 86400,
         description=f"poll feed source {source_id}")
     connection.set(MARKER_KEY.format(source_id), job.id, ex=8 * 86400)
+    connection.delete(CLAIM_KEY.format(source_id))
     return job.id
 
 

@@ -10,6 +10,11 @@
     var ctx = evt.detail && evt.detail.ctx;
     if (ctx && ctx.request && ctx.request.headers) {
       ctx.request.headers["X-CSRFToken"] = token();
+      // Polls (hx-trigger="every …") are background: they must not extend the idle timeout
+      // (mcu/security.py, docs/security.md).
+      if (ctx.sourceEvent && ctx.sourceEvent.type === "every") {
+        ctx.request.headers["X-MCU-Background"] = "1";
+      }
     }
   });
   // Filters apply as soon as a select changes.

@@ -1,0 +1,126 @@
+"""Lenient readers for values as real feeds send them: "null" strings, odd datetimes, CRLF, 0,0 points."""
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+NULLS = {"", "null", "none", "nil", "undefined", "n/a"}
+TRUE = {"true", "1", "yes", "y", "да", "t", "on"}
+FALSE = {"false", "0", "no", "n", "нет", "f", "off"}
+
+_TZ_COLONLESS = re.compile(r"([+-]\d{2})(\d{2})$")
+_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y %H:%M", "%d.%m.%y",
+            "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p",
+            "%m/%d/%Y %H:%M", "%m/%d/%Y", "%a, %d %b %Y %H:%M:%S %z", "%Y%m%dT%H%M%S%z", "%Y%m%dT%H%M%S")
+
+
+def is_null(value) -> bool:
+    """True for None and the strings servers send for nothing."""
+    return value is None or (isinstance(value, str) and value.strip().lower() in NULLS)
+
+
+def text(value) -> str:
+    """A clean string: nothing for nulls, CRLF and CR as LF, outer spaces dropped."""
+    if is_null(value):
+        return ""
+    if not isinstance(value, str):
+        value = str(value)
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def boolean(value) -> bool:
+    """True/false from booleans, numbers and the usual words; anything else is false."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    return isinstance(value, str) and value.strip().lower() in TRUE
+
+
+def number(value) -> float | None:
+    """A float from a number or a string (comma decimal allowed); None when there is none."""
+    if is_null(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value).strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+def point(lat, lon) -> tuple[float | None, float | None]:
+    """Coordinates, or (None, None) for missing, 0,0 ("null island") or out-of-range values."""
+    lat, lon = number(lat), number(lon)
+    if lat is None or lon is None or (lat == 0 and lon == 0) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None, None
+    return lat, lon
+
+
+def moment(value, tz: ZoneInfo | str | None = None, date_format: str | None = None) -> datetime | None:
+    """An aware datetime from ISO 8601 (W3C or not), Russian «30.11.2026 09:15», US forms or a Unix time;
+    a time without an offset is read in `tz` (the city's zone); None for a null; ValueError when unreadable."""
+    if is_null(value):
+        return None
+    if isinstance(tz, str):
+        tz = ZoneInfo(tz)
+    tz = tz or UTC
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        stamp = float(value) / (1000 if value > 1e11 else 1)
+        return datetime.fromtimestamp(stamp, UTC)
+    else:
+        raw = str(value).strip()
+        parsed = None
+        if date_format:
+            try:
+                parsed = datetime.strptime(raw, date_format)
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            parsed = _iso(raw)
+        if parsed is None:
+            for fmt in _FORMATS:
+                try:
+                    parsed = datetime.strptime(raw, fmt)
+                    break
+                except ValueError:
+                    continue
+        if parsed is None:
+            if re.fullmatch(r"\d{9,13}(\.\d+)?", raw):
+                return moment(float(raw))
+            raise ValueError(f"не удалось прочитать дату «{raw[:40]}»")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def _iso(raw: str) -> datetime | None:
+    """ISO 8601 with the usual deviations: Z, a space for T, +0400 offsets, fractions of any length."""
+    s = raw.replace(" ", "T", 1) if re.match(r"\d{4}-\d{2}-\d{2} \d", raw) else raw
+    s = s.replace("z", "Z")
+    if s.endswith("Z"):
+        s = s[:-1] + "+00:00"
+    s = _TZ_COLONLESS.sub(r"\1:\2", s) if re.search(r"T.*[+-]\d{4}$", s) else s
+    s = re.sub(r"(\.\d{6})\d+", r"\1", s)
+    s = re.sub(r"T(\d{2}:\d{2}:\d{2})\s+([+-])", r"T\1\2", s)
+    try:
+        return datetime.fromisoformat(s)
+    except ValueError:
+        return None
+
+
+def dig(item, path: str):
+    """The value at a dotted path ("answer.text", "items.0.id") in nested dicts and lists, or None."""
+    value = item
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.lstrip("-").isdigit():
+            index = int(part)
+            value = value[index] if -len(value) <= index < len(value) else None
+        else:
+            return None
+        if value is None:
+            return None
+    return value

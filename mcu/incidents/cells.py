@@ -1,0 +1,88 @@
+"""Board cells (one lane × one status) re-rendered alone after a change, so a move never redraws the board."""
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
+
+from flask import current_app, render_template, url_for
+from markupsafe import Markup
+from sqlalchemy import and_, or_, select
+from werkzeug.datastructures import MultiDict
+
+from ..board.filters import Filters, parse
+from ..board.queries import (
+    BOARD_COLUMNS_LIGHT,
+    CARD_COLUMNS,
+    CardCache,
+    CardContext,
+    apply_filters,
+    scope,
+)
+from ..board.queries import _age as card_age
+from ..board.queries import _due as card_due
+from ..board.queries import _parts as card_parts
+from ..board.queries import _utc as card_utc
+from ..extensions import db
+from ..lookups import load as load_lookups
+from ..models import Incident
+from ..timefmt import city_tz
+from ..workflow import BOARD_COLUMNS, RESOLVED, STATUS_NAMES
+
+
+def board_filters(query: str, lookups) -> Filters:
+    """The filters of the board the user is looking at (its query string), so a redrawn cell matches it."""
+    args = MultiDict([(k, v) for k, vs in parse_qs((query or "").lstrip("?")[:1000]).items() for v in vs])
+    filters = parse(args, lookups.departments, lookups.topics, lookups.channels_by_code)
+    filters.errors = []
+    return filters
+
+
+def render_cells(user, cells, board_query: str = "") -> Markup:
+    """htmx partials replacing each given (department_id, status) column on the board, with fresh cards."""
+    cells = [(d, s) for d, s in dict.fromkeys(cells) if s in BOARD_COLUMNS]
+    if not cells:
+        return Markup("")
+    lookups = load_lookups()
+    filters = board_filters(board_query, lookups)
+    cfg = current_app.config
+    now = datetime.now(UTC)
+    ctx = CardContext.build(lookups, now, city_tz(), cfg["CARD_TEXT_CHARS"], url_for("incidents.index"))
+    cache = current_app.extensions.setdefault("mcu_card_cache", CardCache())
+    html = _cell_cards(user, cells, filters, ctx, now - timedelta(hours=cfg["SOLVED_WINDOW_HOURS"]), cache)
+    out = []
+    for department_id, status in cells:
+        cards = html.get((department_id, status), [])
+        out.append(render_template("board/_cell.html", lane_key=department_id or "none", status=status,
+                                   title=str(STATUS_NAMES[status]), count=len(cards),
+                                   html=Markup("".join(cards)), filters=filters,
+                                   solved_window_hours=cfg["SOLVED_WINDOW_HOURS"]))
+    return Markup("".join(out))
+
+
+def _cell_cards(user, cells, filters, ctx, cutoff, cache) -> dict:
+    """Card markup per cell in two statements, through the board's card cache (same order as the board)."""
+    conditions = []
+    for department_id, status in cells:
+        lane = Incident.department_id.is_(None) if department_id is None else Incident.department_id == department_id
+        cond = and_(Incident.status == status, lane)
+        conditions.append(and_(cond, Incident.resolved_at >= cutoff) if status == RESOLVED else cond)
+    stmt = apply_filters(scope(select(*BOARD_COLUMNS_LIGHT).where(or_(*conditions)), user), filters)
+    connection = db.session.connection()
+    rows = connection.execute(stmt.order_by(Incident.position, Incident.received_at.desc(),
+                                            Incident.id.desc())).all()
+    cache.check(ctx)
+    parts = cache.parts
+    missing = [row[0] for row in rows if (row[0], row[1], row[4]) not in parts]
+    if missing:
+        for (ident, status, _dep, topic_id, channel_id, platform, text, received_at, assignee_id, first_due,
+             resolve_due, urgent, version, _pos) in connection.execute(
+                select(*CARD_COLUMNS).where(Incident.id.in_(missing))).all():
+            parts[(ident, version, received_at)] = card_parts(
+                ctx, ident, status, topic_id, channel_id, platform, text, card_utc(received_at), assignee_id,
+                card_due(status, first_due, resolve_due), urgent, version)
+    out: dict = {}
+    for ident, version, status, department_id, received_at, first_due, resolve_due, _pos in rows:
+        head, tail = parts[(ident, version, received_at)]
+        due = card_due(status, first_due, resolve_due)
+        overdue = due is not None and due < ctx.now
+        out.setdefault((department_id, status), []).append(
+            f'<li class="card{" overdue" if overdue else ""}"{head}{card_age(ctx, card_utc(received_at))}{tail}')
+    return out

@@ -1,0 +1,57 @@
+"""Manual entry: an operator types in a message that came outside Инцидент-менеджмент."""
+from datetime import UTC, datetime
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import casework
+from ..lookups import load as load_lookups
+from ..roles import can
+from ..timefmt import city_tz
+from . import bp
+from .forms import MANUAL_CHANNELS, ManualEntryForm
+
+
+def _form(**kwargs) -> ManualEntryForm:
+    lookups = load_lookups()
+    channels = [lookups.channels_by_code[c] for c in MANUAL_CHANNELS if c in lookups.channels_by_code]
+    return ManualEntryForm(channels=channels, topics=lookups.topics.values(),
+                           departments=lookups.departments.values(),
+                           now_local=datetime.now(UTC).astimezone(city_tz()), **kwargs)
+
+
+@bp.get("/new")
+@login_required
+def new():
+    """The empty manual-entry form (received time defaults to now)."""
+    if not can(current_user.role, "enter"):
+        return render_template("errors/error.html", code=403, message=_("Вводить сообщения вручную может только "
+                                                                          "оператор.")), 403
+    form = _form()
+    form.received_at.data = datetime.now(UTC).astimezone(city_tz()).replace(tzinfo=None, second=0, microsecond=0)
+    return render_template("incidents/manual.html", form=form)
+
+
+@bp.post("/new")
+@login_required
+def create():
+    """Store the typed message; on an error show the form again with everything as typed (400)."""
+    if not can(current_user.role, "enter"):
+        return render_template("errors/error.html", code=403, message=_("Вводить сообщения вручную может только "
+                                                                          "оператор.")), 403
+    form = _form()
+    if not form.validate_on_submit():
+        return render_template("incidents/manual.html", form=form), 400
+    lookups = load_lookups()
+    tz = city_tz()
+    values = {
+        "channel_id": lookups.channels_by_code[form.channel.data].id, "platform": form.platform.data.strip(),
+        "author": form.author.data.strip(), "text": form.text.data, "url": (form.url.data or "").strip(),
+        "address": (form.address.data or "").strip(), "topic_id": int(form.topic.data),
+        "department_id": int(form.department.data) if form.department.data else None,
+        "received_at": form.received_at.data.replace(tzinfo=tz).astimezone(UTC), "urgent": form.urgent.data,
+    }
+    incident = casework.enter_manually(current_user, values, current_app.config, tz)
+    flash(_("Сообщение №%(id)d добавлено.", id=incident.id), "ok")
+    return redirect(url_for("incidents.detail", incident_id=incident.id))

@@ -1,0 +1,186 @@
+"""The feed sources page (admins): list with health, create, edit, enable, disable, poll now; the board badge."""
+import json
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from redis.exceptions import RedisError
+
+from .. import queue as mcu_queue
+from ..extensions import db
+from ..models import FeedSource
+from ..roles import can
+from . import bp, health
+from .forms import SourceForm
+from .scheduling import enqueue_poll
+
+
+def kind_names() -> dict:
+    """Adapter kinds and their names, from the adapters' own table."""
+    from ..feeds import KIND_NAMES
+    return dict(KIND_NAMES)
+
+
+def require_admin():
+    """Only those who manage feeds see or change them."""
+    if not can(current_user.role, "manage_feeds"):
+        abort(403)
+
+
+def masked(credentials: str) -> str:
+    """Stored credentials in words: never the secret itself."""
+    if not credentials:
+        return _("не задан")
+    if len(credentials) >= 12:
+        return _("задан (…%(tail)s)", tail=credentials[-2:])
+    return _("задан")
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Every feed source with its health: last success, last error in words, failures in a row, lag."""
+    require_admin()
+    sources = db.session.scalars(db.select(FeedSource).order_by(FeedSource.name)).all()
+    rows = [(s, health.of(s), masked(s.credentials)) for s in sources]
+    return render_template("sources/index.html", rows=rows, kinds=kind_names(),
+                           queue_up=mcu_queue.probe(current_app))
+
+
+def _form(source: FeedSource | None = None) -> SourceForm:
+    form = SourceForm(obj=source)
+    form.kind.choices = list(kind_names().items())
+    if source is not None and not form.is_submitted():
+        form.field_mapping.data = _mapping_text(source.field_mapping)
+        form.credentials.data = ""
+    return form
+
+
+def _mapping_text(mapping) -> str:
+    return json.dumps(mapping, ensure_ascii=False, indent=2) if mapping else ""
+
+
+def _name_taken(name: str, source_id: int | None) -> bool:
+    found = db.session.scalar(db.select(FeedSource.id).where(FeedSource.name == name))
+    return found is not None and found != source_id
+
+
+@bp.get("/new")
+@login_required
+def new():
+    """The empty source form."""
+    require_admin()
+    return render_template("sources/form.html", form=_form(), source=None, stored_credentials=None)
+
+
+@bp.post("/new")
+@login_required
+def create():
+    """Store a new source; it is polled on the scheduler's next tick."""
+    require_admin()
+    form = _form()
+    if form.validate_on_submit() and not _name_taken(form.name.data.strip(), None):
+        source = FeedSource(name=form.name.data.strip(), kind=form.kind.data, url=form.url.data.strip(),
+                            credentials=form.credentials.data or "", interval_seconds=form.interval_seconds.data,
+                            enabled=form.enabled.data, field_mapping=form.mapping(), cursor="")
+        db.session.add(source)
+        db.session.commit()
+        flash(_("Источник «%(name)s» добавлен.", name=source.name), "success")
+        return redirect(url_for("sources.index"))
+    if form.name.data and _name_taken(form.name.data.strip(), None):
+        form.name.errors = list(form.name.errors) + [_("Источник с таким названием уже есть")]
+    return render_template("sources/form.html", form=form, source=None, stored_credentials=None), 400
+
+
+def _get(source_id: int) -> FeedSource:
+    source = db.session.get(FeedSource, source_id)
+    if source is None:
+        abort(404)
+    return source
+
+
+@bp.get("/<int:source_id>/edit")
+@login_required
+def edit(source_id):
+    """The source's form, credentials left blank (blank keeps them)."""
+    require_admin()
+    source = _get(source_id)
+    return render_template("sources/form.html", form=_form(source), source=source,
+                           stored_credentials=masked(source.credentials))
+
+
+@bp.post("/<int:source_id>/edit")
+@login_required
+def update(source_id):
+    """Save the source; a new URL or kind starts reading it from the beginning."""
+    require_admin()
+    source = _get(source_id)
+    form = _form(source)
+    name = (form.name.data or "").strip()
+    if form.validate_on_submit() and not _name_taken(name, source.id):
+        if form.url.data.strip() != source.url or form.kind.data != source.kind:
+            source.cursor = ""
+        source.name, source.kind, source.url = name, form.kind.data, form.url.data.strip()
+        source.interval_seconds, source.enabled = form.interval_seconds.data, form.enabled.data
+        source.field_mapping = form.mapping()
+        if form.clear_credentials.data:
+            source.credentials = ""
+        elif form.credentials.data:
+            source.credentials = form.credentials.data
+        db.session.commit()
+        flash(_("Источник «%(name)s» сохранён.", name=source.name), "success")
+        return redirect(url_for("sources.index"))
+    if name and _name_taken(name, source.id):
+        form.name.errors = list(form.name.errors) + [_("Источник с таким названием уже есть")]
+    db.session.rollback()
+    return render_template("sources/form.html", form=form, source=source,
+                           stored_credentials=masked(source.credentials)), 400
+
+
+@bp.post("/<int:source_id>/enable")
+@login_required
+def enable(source_id):
+    """Start polling the source again, its failure count cleared."""
+    require_admin()
+    source = _get(source_id)
+    source.enabled, source.consecutive_failures = True, 0
+    db.session.commit()
+    flash(_("Источник «%(name)s» включён.", name=source.name), "success")
+    return redirect(url_for("sources.index"))
+
+
+@bp.post("/<int:source_id>/disable")
+@login_required
+def disable(source_id):
+    """Stop polling the source; what it brought stays."""
+    require_admin()
+    source = _get(source_id)
+    source.enabled = False
+    db.session.commit()
+    flash(_("Источник «%(name)s» выключен.", name=source.name), "success")
+    return redirect(url_for("sources.index"))
+
+
+@bp.post("/<int:source_id>/poll")
+@login_required
+def poll_now(source_id):
+    """Put a poll of the source on the queue now (unless one is already waiting or running)."""
+    require_admin()
+    source = _get(source_id)
+    try:
+        job_id = enqueue_poll(mcu_queue.connect(current_app, mcu_queue.PROBE_TIMEOUT * 10), source.id)
+    except (RedisError, OSError):
+        flash(_("Очередь недоступна: опрос не поставлен. Проверьте Redis и обработчик очереди."), "error")
+        return redirect(url_for("sources.index"))
+    if job_id:
+        flash(_("Опрос «%(name)s» поставлен в очередь.", name=source.name), "success")
+    else:
+        flash(_("Опрос «%(name)s» уже в очереди или идёт.", name=source.name), "info")
+    return redirect(url_for("sources.index"))
+
+
+@bp.get("/badge")
+@login_required
+def badge():
+    """The board header's feed badge alone, for its periodic refresh."""
+    return render_template("sources/_badge.html")

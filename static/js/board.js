@@ -1,0 +1,113 @@
+// The board's moves: drag a card (Sortable.js) or open its «Переместить» menu; both post to one endpoint.
+// The server answers with fresh columns (htmx partials) and a message; a refused move simply redraws the
+// columns as they are, so the card springs back. No inline scripts anywhere (CSP).
+(function () {
+  "use strict";
+  var dragging = false;
+  var pending = null;   // a dropped card waiting for the dialog: {item, from, index}
+  var focusAfter = null; // the card whose menu button gets focus back after the swap
+
+  function root() { return document.getElementById("lanes"); }
+  function base() { var r = root(); return (r && r.dataset.incidents) || "/incidents/"; }
+  function cellOf(list) {
+    var column = list.closest(".column"), lane = list.closest(".lane");
+    return { status: column.dataset.status, department: (lane && lane.dataset.department) || "none" };
+  }
+  function nextCard(item) {
+    var next = item.nextElementSibling;
+    while (next && !(next.classList && next.classList.contains("card"))) { next = next.nextElementSibling; }
+    return next;
+  }
+  function springBack() {
+    if (pending && pending.item.isConnected) {
+      pending.from.insertBefore(pending.item, pending.from.children[pending.index] || null);
+    }
+    pending = null;
+  }
+
+  function dropped(evt) {
+    if (evt.from === evt.to && evt.oldIndex === evt.newIndex) { return; }
+    var item = evt.item, from = cellOf(evt.from), to = cellOf(evt.to), next = nextCard(item);
+    pending = { item: item, from: evt.from, index: evt.oldIndex };
+    focusAfter = null;
+    var values = {
+      version: item.dataset.version, to_status: to.status, from_status: from.status,
+      from_department: from.department, before: next ? next.dataset.id : "end", board: location.search
+    };
+    if (to.department !== from.department) { values.to_department = to.department; }
+    htmx.ajax("POST", base() + item.dataset.id + "/move", { target: "#board-message", swap: "innerHTML", values: values });
+  }
+
+  function init() {
+    var r = root();
+    if (!r || !window.Sortable || !r.dataset.drag) { return; }
+    var mode = r.dataset.drag;
+    r.querySelectorAll("ol.cards").forEach(function (list) {
+      if (Sortable.get(list)) { return; }
+      var lane = list.closest(".lane");
+      Sortable.create(list, {
+        group: mode === "board" ? "board" : "lane-" + ((lane && lane.dataset.department) || "none"),
+        draggable: ".card", filter: ".card-move", preventOnFilter: false,
+        animation: 120, delay: 250, delayOnTouchOnly: true, emptyInsertThreshold: 24,
+        onStart: function () { dragging = true; },
+        onEnd: function (evt) { dragging = false; dropped(evt); }
+      });
+    });
+  }
+
+  document.addEventListener("click", function (evt) {
+    var el = evt.target;
+    if (!el.closest) { return; }
+    var button = el.closest(".card-move");
+    if (button) {
+      var card = button.closest(".card"), cell = cellOf(card.parentElement);
+      pending = null;
+      focusAfter = card.dataset.id;
+      var query = new URLSearchParams({ version: card.dataset.version, from_status: cell.status,
+        from_department: cell.department, board: location.search, before: "top" });
+      htmx.ajax("GET", base() + card.dataset.id + "/move?" + query.toString(),
+        { target: "#move-dialog-slot", swap: "innerHTML" });
+      return;
+    }
+    var cancel = el.closest(".dialog-cancel");
+    if (cancel) { cancel.closest("dialog").close(); }
+  });
+
+  // A closed dialog (Отмена, Esc) puts a dropped card back and leaves the page as it was.
+  document.addEventListener("close", function (evt) {
+    if (evt.target.matches && evt.target.matches("#move-dialog-slot dialog")) {
+      springBack();
+      var slot = document.getElementById("move-dialog-slot");
+      if (slot) { slot.innerHTML = ""; }
+      refocus();
+    }
+  }, true);
+
+  function refocus() {
+    if (!focusAfter) { return; }
+    var card = document.getElementById("incident-" + focusAfter);
+    var button = card && card.querySelector(".card-move");
+    if (button) { button.focus(); }
+  }
+
+  // Background polls wait while a card is being dragged or the dialog is open.
+  document.addEventListener("htmx:before:request", function (evt) {
+    var open = document.querySelector("#move-dialog-slot dialog[open]");
+    if ((dragging || open) && evt.target && evt.target.id === "lanes") { evt.preventDefault(); }
+  });
+  // Sortable leaves inline styles (will-change, animation transforms) on cards; htmx clones elements with
+  // a matching id while swapping, and a clone's style attribute is a CSP report under style-src 'self'.
+  document.addEventListener("htmx:before:swap", function () {
+    document.querySelectorAll("#lanes .card[style], #lanes .cards[style]").forEach(function (el) {
+      el.removeAttribute("style");
+    });
+  });
+  document.addEventListener("htmx:after:swap", function () {
+    init();
+    var dialog = document.querySelector("#move-dialog-slot dialog");
+    if (dialog && !dialog.open) { dialog.showModal(); return; }
+    if (!dialog) { refocus(); }
+  });
+  document.addEventListener("htmx:error", springBack);
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

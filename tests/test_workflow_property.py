@@ -1,0 +1,78 @@
+"""Random sequences of moves and reorders (hypothesis) against a simple model of the board: after every
+step each card shows exactly once, in the column of its status and lane, in the order the moves made."""
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select
+
+from mcu.extensions import db
+from mcu.models import Event, Incident
+from mcu.workflow import BOARD_COLUMNS, STATUS_NAMES
+
+CARDS = 5
+STATUSES = list(STATUS_NAMES)
+
+step = st.tuples(st.integers(0, CARDS - 1), st.sampled_from(STATUSES + [None]), st.sampled_from([None, 0, 1]),
+                 st.one_of(st.sampled_from(["top", "end"]), st.integers(0, CARDS - 1)))
+
+
+def board(client) -> dict:
+    """{(lane, status): [card ids in order]} as the board shows it."""
+    html = client.get("/board").get_data(as_text=True)
+    cells = {}
+    for piece in html.split('<section class="column')[1:]:
+        lane, status = re.search(r'id="col-(\w+?)-(\w+)"', piece).groups()
+        cells[(lane, status)] = [int(i) for i in re.findall(r'data-id="(\d+)"', piece[:piece.index("</section>")])]
+    return cells
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=st.lists(step, min_size=1, max_size=14))
+def test_random_moves_keep_every_card_in_exactly_one_place(app, client, auth, make, steps):
+    if not getattr(client, "_signed_in", False):
+        auth.as_role(make, "admin")
+        client._signed_in = True
+    with app.app_context():
+        db.session.execute(delete(Event))
+        db.session.execute(delete(Incident))
+        db.session.commit()
+    lanes = [make.department("Дороги"), make.department("Транспорт")]
+    ids = [make.incident(department_id=lanes[n % 2]) for n in range(CARDS)]
+    model = {(str(k), s): [] for k in lanes for s in STATUSES}
+    for (lane, status), shown in board(client).items():
+        model[(lane, status)] = list(shown)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/board").get_data(as_text=True)).group(1)
+    for card_n, to_status, lane_n, place in steps:
+        card = ids[card_n]
+        with app.app_context():
+            inc = db.session.get(Incident, card)
+            version, status, lane = inc.version, inc.status, str(inc.department_id)
+        target_status = to_status or status
+        target_lane = lane if lane_n is None else str(lanes[lane_n])
+        before = place if isinstance(place, str) else str(ids[place])
+        data = {"version": version, "to_status": target_status, "before": before, "text": "причина или ответ"}
+        if target_lane != lane:
+            data["to_department"] = target_lane
+        response = client.post(f"/incidents/{card}/move", data=data,
+                               headers={"HX-Request": "true", "X-CSRFToken": csrf})
+        assert response.status_code in (200, 400), response.get_data(as_text=True)
+        if response.status_code == 200:
+            model[(lane, status)].remove(card)
+            cell = model[(target_lane, target_status)]
+            if before == "top":
+                cell.insert(0, card)
+            elif before != "end" and int(before) in cell:
+                cell.insert(cell.index(int(before)), card)
+            else:
+                cell.append(card)
+        shown = board(client)
+        seen = [i for cards in shown.values() for i in cards]
+        assert len(seen) == len(set(seen))  # never twice
+        with app.app_context():
+            rows = db.session.execute(select(Incident.id, Incident.status, Incident.department_id)).all()
+        for ident, st_, dep in rows:  # every card on the board in exactly the column of its state
+            where = [k for k, cards in shown.items() if ident in cards]
+            assert where == ([(str(dep), st_)] if st_ in BOARD_COLUMNS else [])
+        for key, cards in shown.items():
+            assert cards == model.get(key, []), (key, steps)
