@@ -2,7 +2,7 @@
 import os
 import random
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask_migrate import upgrade
 from sqlalchemy import insert
@@ -31,7 +31,7 @@ def make_app(url: str | None = None):
 def fill(app, total: int = 100_000, open_count: int = 2_000, seed: int = 7) -> None:
     """Insert `total` incidents, `open_count` of them open, the rest solved over the past year."""
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with app.app_context():
         deps = list(db.session.scalars(db.select(Department.id)))
         topics = list(db.session.execute(db.select(Topic.id, Topic.name, Topic.department_id)))
@@ -51,7 +51,7 @@ def fill(app, total: int = 100_000, open_count: int = 2_000, seed: int = 7) -> N
             rows.append({
                 "source": "bench", "external_id": str(i), "raw": None, "content_hash": "",
                 "channel_id": rng.choice(channels), "platform": "ВКонтакте", "author": author, "text": text,
-                "url": "https://vk.com/wall-1_%d" % i, "address": "", "search_text": search_key(text, author),
+                "url": f"https://vk.com/wall-1_{i}", "address": "", "search_text": search_key(text, author),
                 "topic_id": topic_id, "department_id": dep or rng.choice(deps), "status": status,
                 "assignee_id": rng.choice(field_users) if is_open and rng.random() < 0.4 else None,
                 "received_at": received, "first_answer_due": received + timedelta(hours=9),

@@ -2,6 +2,7 @@
 import os
 import secrets
 from pathlib import Path
+from typing import ClassVar
 
 
 class Defaults:
@@ -24,14 +25,14 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     IDLE_TIMEOUT_MINUTES = 30
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
-    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+    WTF_CSRF_HEADERS = ("X-CSRFToken",)
     RATELIMIT_STORAGE_URI = None  # None: MCU_REDIS_URL when given (shared by every worker), else memory://
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_LIMIT_PER_ACCOUNT_ADDRESS = "5/minute"  # failed sign-ins for one login from one address
     LOGIN_LIMIT_PER_ACCOUNT = "10/minute"  # failed sign-ins for one login from any address
     LOGIN_LIMIT_PER_ADDRESS = "20/minute"  # failed sign-ins from one address
     RATELIMIT_HEADERS_ENABLED = False
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     PAGE_SIZE = 50
     FIRST_ANSWER_HOURS = 9
     URGENT_FIRST_ANSWER_HOURS = 4

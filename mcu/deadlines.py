@@ -29,8 +29,7 @@ def add_working_hours(start: datetime, hours: float, tz: ZoneInfo, day_start: in
         if not _is_workday(day, holidays) or local >= closes:
             local = datetime.combine(day + timedelta(days=1), time(day_start), tz)
             continue
-        if local < opens:
-            local = opens
+        local = max(local, opens)
         available = closes - local
         if remaining <= available:
             return (local + remaining).astimezone(start.tzinfo)

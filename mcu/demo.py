@@ -1,6 +1,6 @@
 """Demo data: users one per role and a few hundred incidents whose channel and topic mix follows the seed."""
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
@@ -67,7 +67,7 @@ def ensure_users() -> list[tuple[str, str]]:
 def load_incidents(count: int = 420, seed: int = 2021, now: datetime | None = None) -> int:
     """Add `count` demo incidents spread over the last three weeks; returns how many were added."""
     rng = random.Random(seed)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cfg, tz = current_app.config, city_tz()
     topics = list(db.session.scalars(db.select(Topic)))
     shares = {name: share for name, _d, share in reference.TOPICS}

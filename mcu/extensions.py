@@ -13,7 +13,7 @@ class Base(DeclarativeBase):
     """Declarative base with a naming convention so migrations name constraints alike on every database."""
 
 
-from sqlalchemy import MetaData  # noqa: E402
+from sqlalchemy import MetaData
 
 Base.metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",

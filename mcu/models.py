@@ -1,9 +1,22 @@
 """The domain as tables: departments, topics, channels, incidents, their history, users and feeds."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Text, TypeDecorator, UniqueConstraint, text)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -12,7 +25,7 @@ from .workflow import NEW
 
 def utcnow() -> datetime:
     """The current moment, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -26,14 +39,14 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if isinstance(value, str):  # raw SQLite text in bulk paths
             value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 class Department(db.Model):
@@ -97,6 +110,9 @@ class Incident(db.Model):
         Index("ix_incident_board", "status", "department_id", "position"),
         Index("ix_incident_status_resolved_at", "status", "resolved_at"),
         Index("ix_incident_received_at", "received_at"),
+        # Finding an incident's duplicates (and SQLite's foreign-key check on delete); most rows have none.
+        Index("ix_incident_duplicate_of_id", "duplicate_of_id", sqlite_where=text("duplicate_of_id IS NOT NULL"),
+              postgresql_where=text("duplicate_of_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,12 +12,12 @@ import time
 from flask import current_app, flash, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, logout_user
 from flask_limiter import RateLimitExceeded
+from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 BACKGROUND_HEADER = "X-MCU-Background"
-BACKGROUND_HEADERS_JSON = '{"%s": "1"}' % BACKGROUND_HEADER
+BACKGROUND_HEADERS_JSON = '{"' + BACKGROUND_HEADER + '": "1"}'
 LAST_SEEN_KEY = "_seen"  # epoch seconds of the last real action, kept in the signed session cookie
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -1,5 +1,5 @@
 """Times as people in the city read them: local time zone, short Russian ages."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -22,7 +22,7 @@ def age(dt: datetime | None, now: datetime | None = None) -> str:
     """How long ago, in the short form a card has room for: «5 мин», «3 ч», «2 д»."""
     if dt is None:
         return ""
-    seconds = int(((now or datetime.now(timezone.utc)) - dt).total_seconds())
+    seconds = int(((now or datetime.now(UTC)) - dt).total_seconds())
     if seconds < 60:
         return _("сейчас")
     if seconds < 3600:

@@ -2,7 +2,7 @@
 import os
 import re
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -106,7 +106,7 @@ class Factory:
 
     def incident(self, **fields) -> int:
         self.n += 1
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         values = {
             "source": "test", "external_id": f"t-{self.n}", "text": f"Яма на дороге номер {self.n}",
             "author": "Житель", "platform": "ВКонтакте", "status": "new",

@@ -26,13 +26,13 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
+from conftest import PASSWORD, TABLES, csrf_from
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
-from conftest import PASSWORD, TABLES, csrf_from
 from mcu.extensions import db
-from mcu.security import LAST_SEEN_KEY
 from mcu.models import Department, FeedSource, Incident, RoutingRule, User
+from mcu.security import LAST_SEEN_KEY
 
 ROLES = ("admin", "operator", "head", "field", "viewer", "anonymous")
 OK, DENY, HIDE, NO, LOGIN = "ok", "403", "404", "403/404", "login"

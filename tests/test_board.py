@@ -1,6 +1,6 @@
 """The board as a department head and an operator see it over HTTP."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from mcu.extensions import db
 from mcu.models import Event
@@ -43,9 +43,9 @@ def test_board_shows_lanes_columns_and_card(client, auth, make):
 def test_card_shows_assignee_deadline_and_age(client, auth, make):
     auth.as_role(make, "operator")
     worker = make.user("field", "Дороги", name="Павел Ремнёв")
-    due = datetime(2030, 5, 6, 2, 30, tzinfo=timezone.utc)  # 12:30 in Vladivostok
+    due = datetime(2030, 5, 6, 2, 30, tzinfo=UTC)  # 12:30 in Vladivostok
     make.incident(assignee_id=worker, first_answer_due=due, status="in_progress",
-                  received_at=datetime.now(timezone.utc) - timedelta(hours=5))
+                  received_at=datetime.now(UTC) - timedelta(hours=5))
     html = client.get("/board").get_data(as_text=True)
     assert "Павел Ремнёв" in html
     assert "до 06.05 12:30" in html
@@ -54,7 +54,7 @@ def test_card_shows_assignee_deadline_and_age(client, auth, make):
 
 def test_overdue_card_is_marked(client, auth, make):
     auth.as_role(make, "operator")
-    make.incident(first_answer_due=datetime.now(timezone.utc) - timedelta(hours=1))
+    make.incident(first_answer_due=datetime.now(UTC) - timedelta(hours=1))
     html = client.get("/board").get_data(as_text=True)
     assert 'class="card overdue' in html
     assert "просрочено: 1" in html
@@ -62,7 +62,7 @@ def test_overdue_card_is_marked(client, auth, make):
 
 def test_solved_cards_show_only_last_24_hours(client, auth, make):
     auth.as_role(make, "operator")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     make.incident(text="Свежее решённое", status="resolved", resolved_at=now - timedelta(hours=2))
     make.incident(text="Старое решённое", status="resolved", resolved_at=now - timedelta(days=3))
     make.incident(text="Отклонённое сообщение", status="rejected")
@@ -183,7 +183,7 @@ def test_field_worker_sees_only_assigned(client, auth, make):
 
 def test_times_in_city_timezone(client, auth, make):
     auth.as_role(make, "operator")
-    incident_id = make.incident(received_at=datetime(2026, 1, 10, 0, 5, tzinfo=timezone.utc))
+    incident_id = make.incident(received_at=datetime(2026, 1, 10, 0, 5, tzinfo=UTC))
     html = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
     assert "10.01.2026 10:05" in html
 

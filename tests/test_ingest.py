@@ -227,3 +227,11 @@ def test_batch_deadlines_equal_the_calendar_walk():
     table = DeadlineTable(moments, cfg, tz)
     for n, moment in enumerate(moments):
         assert table.due(moment, n % 5 == 0) == first_answer_due(moment, n % 5 == 0, cfg, tz), moment
+
+
+def test_a_raw_record_with_python_values_is_stored_as_json_text(app):
+    ingest(app, [rec(1, raw={"at": T0})])
+    result = ingest(app, [rec(1, raw={"at": T0, "n": 2}, text="изменено")])
+    assert result.updated == 1
+    with app.app_context():
+        assert db.session.scalar(select(Incident.raw)) == {"at": "2026-11-30 00:15:00+00:00", "n": 2}

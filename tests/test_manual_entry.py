@@ -61,3 +61,20 @@ def test_errors_are_russian_and_typed_values_stay(app, client, auth, make):
 def test_only_operator_and_admin_may_enter(client, auth, make):
     auth.as_role(make, "head", "Дороги")
     assert client.get("/incidents/new").status_code == 403
+
+
+def test_manual_entry_without_optional_fields_and_with_nul_bytes(client, auth, make, app):
+    """A post missing optional fields, or with NUL bytes pasted in, is stored cleanly, never a 500."""
+    from conftest import csrf_from
+
+    from mcu.extensions import db
+    from mcu.models import Incident
+    auth.as_role(make, "operator")
+    token = csrf_from(client.get("/incidents/new").get_data(as_text=True))
+    response = client.post("/incidents/new", data={
+        "csrf_token": token, "channel": "direct_mayor", "author": "Житель\x00", "text": "Яма\x00 во дворе дома",
+        "topic": str(make.topic("Дороги")), "received_at": "2026-01-10T10:00"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        incident = db.session.scalars(db.select(Incident).order_by(Incident.id.desc())).first()
+        assert incident.text == "Яма во дворе дома" and incident.author == "Житель" and incident.platform == ""

@@ -102,7 +102,7 @@ def test_the_badge_says_nothing_without_sources_and_says_the_queue_is_down_when_
                                                                                    monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     auth.as_role(make, "viewer")
-    assert "очередь недоступна" not in client.get("/board").get_data(as_text=True)
+    assert "очередь недоступна" not in client.get("/sources/badge").get_data(as_text=True)
     with app.app_context():
         db.session.add(FeedSource(name="ЦУР", kind="cur_json", url="https://x.example.ru/f", cursor=""))
         db.session.commit()

@@ -56,7 +56,7 @@ def safe_next(value: str | None) -> str:
 
 def login_key() -> str:
     """Rate-limit key for one account from one address."""
-    return "%s|%s" % ((request.form.get("login") or "").strip().lower()[:80], request.remote_addr)
+    return "{}|{}".format((request.form.get("login") or "").strip().lower()[:80], request.remote_addr)
 
 
 def account_key() -> str:

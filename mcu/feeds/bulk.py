@@ -40,8 +40,10 @@ def time_writer():
 
     if is_postgres():
         return naive_utc
-    # SQLAlchemy's SQLite DATETIME storage format, microseconds always present, so text comparison orders
-    return lambda d: None if d is None else naive_utc(d).isoformat(" ", "microseconds")
+    # SQLAlchemy's SQLite DATETIME storage format, microseconds always present, so text comparison orders;
+    # the aware UTC form with its "+00:00" cut off, one C call per value
+    return lambda d: None if d is None else (d if d.tzinfo is utc else d.astimezone(utc)).isoformat(
+        " ", "microseconds")[:26]
 
 
 def read_time(value) -> datetime | None:

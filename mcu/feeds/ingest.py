@@ -49,11 +49,12 @@ def raw_json(rec: Record) -> str:
     return _RAW_ENCODER.encode(rec.raw)
 
 
-def content_hash(rec: Record, raw_text: str | None = None) -> str:
-    """A fingerprint of everything a record says; equal fingerprints mean nothing to update."""
+def content_hash(rec: Record) -> str:
+    """A fingerprint of everything a record says; equal fingerprints mean nothing to update. The raw record
+    enters as its repr (the same parsed document gives the same repr, and it is cheaper than JSON)."""
     mapped = "\x1f".join((rec.text, rec.author, rec.platform, rec.url, rec.address, rec.channel or "",
                           rec.topic or "", rec.department or "", rec.status or "", rec.answer_text))
-    payload = (f"{raw_json(rec) if raw_text is None else raw_text}\x1f{mapped}\x1f{rec.lat}\x1f{rec.lon}\x1f"
+    payload = (f"{rec.raw!r}\x1f{mapped}\x1f{rec.lat}\x1f{rec.lon}\x1f"
                f"{bool(rec.urgent)}\x1f{rec.received_at}\x1f{rec.answered_at}")
     return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
 
@@ -103,36 +104,41 @@ def upsert_incidents(records: list[Record], source_name: str, feed_source_id: in
     ones are updated with a version bump and an «updated» event; the board version moves once if anything
     changed. With commit=False the caller commits (e.g. together with the source's cursor)."""
     result = IngestResult()
-    latest: dict[str, tuple[str, Record, str]] = {}  # id -> (raw JSON, record, hash)
+    latest: dict[str, tuple[Record, str]] = {}  # id -> (record, hash)
     for n, rec in enumerate(records, 1):
         problem = _check(rec)
         if problem:
             result.errors.append(RowError(str(rec.external_id or n), problem))
             continue
         try:
-            raw_text = raw_json(rec)
-            digest = content_hash(rec, raw_text)
+            digest = content_hash(rec)
         except (TypeError, ValueError) as exc:
             result.errors.append(RowError(rec.external_id, _("запись не читается: %(e)s", e=str(exc)[:200])))
             continue
         seen = latest.get(rec.external_id)
         if seen is not None:  # the same record twice in one batch: the newest version wins
             result.unchanged += 1
-            older = seen[1].updated_at
+            older = seen[0].updated_at
             if older and rec.updated_at and rec.updated_at < older:
                 continue
-        latest[rec.external_id] = (raw_text, rec, digest)
+        latest[rec.external_id] = (rec, digest)
     try:
         existing = bulk_existing(source_name, list(latest))
         creates, changes = [], []
-        for key, (raw_text, rec, digest) in latest.items():
+        for key, (rec, digest) in latest.items():
             found = existing.get(key)
             if found is None:
-                creates.append((rec, digest, raw_text))
+                try:  # the raw record as stored: only new incidents need it as JSON text
+                    creates.append((rec, digest, raw_json(rec)))
+                except (TypeError, ValueError) as exc:
+                    result.errors.append(RowError(key, _("запись не читается: %(e)s", e=str(exc)[:200])))
             elif found[1] == digest or (found[2] and rec.updated_at and rec.updated_at < read_time(found[2])):
                 result.unchanged += 1
             else:
-                changes.append((found[0], rec, digest))
+                try:
+                    changes.append((found[0], rec, digest, raw_json(rec)))
+                except (TypeError, ValueError) as exc:
+                    result.errors.append(RowError(key, _("запись не читается: %(e)s", e=str(exc)[:200])))
         if creates or changes:
             channels = _channels()
             default_channel_id = channels.get(default_channel)
@@ -197,8 +203,8 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
 def _update(changes, now) -> int:
     """Update what the source may change on existing incidents (never status, topic or department)."""
     rows, events = [], []
-    for ident, rec, digest in changes:
-        row = {"_id": ident, "raw": rec.raw, "content_hash": digest, "source_updated_at": rec.updated_at,
+    for ident, rec, digest, raw_text in changes:
+        row = {"_id": ident, "raw": json.loads(raw_text), "content_hash": digest,  # JSON-safe, as on create "source_updated_at": rec.updated_at,
                "platform": rec.platform[:60], "author": rec.author[:300], "text": rec.text, "url": rec.url[:2000],
                "address": rec.address[:500], "lat": rec.lat, "lon": rec.lon,
                "search_text": search_key(rec.text, rec.author, rec.address), "urgent": bool(rec.urgent),
@@ -211,7 +217,7 @@ def _update(changes, now) -> int:
     db.session.execute(update(table).where(table.c.id == bindparam("_id")).values(version=table.c.version + 1),
                        rows)
     answers = [{"_id": ident, "answer_text": rec.answer_text, "new_answered_at": rec.answered_at}
-               for ident, rec, _d in changes if rec.answer_text]
+               for ident, rec, _d, _r in changes if rec.answer_text]
     if answers:  # an answer the source reports is kept; an empty one never erases ours
         db.session.execute(update(table).where(table.c.id == bindparam("_id")).values(
             answered_at=db.func.coalesce(table.c.answered_at,

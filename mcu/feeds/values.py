@@ -19,12 +19,12 @@ def is_null(value) -> bool:
 
 
 def text(value) -> str:
-    """A clean string: nothing for nulls, CRLF and CR as LF, outer spaces dropped."""
+    """A clean string: nothing for nulls, no NUL bytes (PostgreSQL refuses them), CRLF and CR as LF, outer spaces dropped."""
     if is_null(value):
         return ""
     if not isinstance(value, str):
         value = str(value)
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return value.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def boolean(value) -> bool:

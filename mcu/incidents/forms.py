@@ -19,6 +19,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
+
+def clean(value):
+    """Typed text without NUL bytes (PostgreSQL refuses them) and outer spaces; a missing field is ""."""
+    return (value or "").replace("\x00", "").strip()
+
+
 # Channels an operator types in by hand: everything outside ИМ except the machine-fed Open311.
 MANUAL_CHANNELS = ("direct_admin", "direct_mayor", "live_mayor", "live_governor", "public", "self_search", "manual")
 
@@ -27,16 +33,16 @@ class ManualEntryForm(FlaskForm):
     """Every field validated with a Russian message; on an error the form is shown again as typed."""
 
     channel = SelectField(_l("Канал"), validators=[InputRequired(_l("Выберите канал"))], coerce=str)
-    platform = StringField(_l("Площадка"), validators=[Optional(), Length(max=60, message=_l("Не длиннее 60 знаков"))])
-    author = StringField(_l("Автор"), validators=[DataRequired(_l("Укажите автора (имя или ник)")),
+    platform = StringField(_l("Площадка"), filters=[clean], validators=[Optional(), Length(max=60, message=_l("Не длиннее 60 знаков"))])
+    author = StringField(_l("Автор"), filters=[clean], validators=[DataRequired(_l("Укажите автора (имя или ник)")),
                                                   Length(max=300, message=_l("Не длиннее 300 знаков"))])
-    text = TextAreaField(_l("Текст сообщения"), validators=[
+    text = TextAreaField(_l("Текст сообщения"), filters=[clean], validators=[
         DataRequired(_l("Введите текст сообщения")),
         Length(min=5, max=10000, message=_l("Текст от 5 до 10 000 знаков"))])
-    url = StringField(_l("Ссылка на публикацию"), validators=[
+    url = StringField(_l("Ссылка на публикацию"), filters=[clean], validators=[
         Optional(), Length(max=2000, message=_l("Ссылка слишком длинная")),
         URL(require_tld=True, message=_l("Ссылка должна начинаться с http:// или https://"))])
-    address = StringField(_l("Адрес"), validators=[Optional(), Length(max=500, message=_l("Не длиннее 500 знаков"))])
+    address = StringField(_l("Адрес"), filters=[clean], validators=[Optional(), Length(max=500, message=_l("Не длиннее 500 знаков"))])
     topic = SelectField(_l("Тематика"), validators=[InputRequired(_l("Выберите тематику"))], coerce=str)
     department = SelectField(_l("Подразделение"), coerce=str, validators=[Optional()])
     received_at = DateTimeLocalField(_l("Когда поступило"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],

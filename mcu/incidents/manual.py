@@ -46,9 +46,9 @@ def create():
     lookups = load_lookups()
     tz = city_tz()
     values = {
-        "channel_id": lookups.channels_by_code[form.channel.data].id, "platform": form.platform.data.strip(),
-        "author": form.author.data.strip(), "text": form.text.data, "url": (form.url.data or "").strip(),
-        "address": (form.address.data or "").strip(), "topic_id": int(form.topic.data),
+        "channel_id": lookups.channels_by_code[form.channel.data].id, "platform": form.platform.data,
+        "author": form.author.data, "text": form.text.data, "url": form.url.data,
+        "address": form.address.data, "topic_id": int(form.topic.data),
         "department_id": int(form.department.data) if form.department.data else None,
         "received_at": form.received_at.data.replace(tzinfo=tz).astimezone(UTC), "urgent": form.urgent.data,
     }

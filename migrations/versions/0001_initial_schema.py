@@ -130,6 +130,9 @@ def upgrade():
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.create_index('ix_incident_board', ['status', 'department_id', 'position'], unique=False)
         batch_op.create_index('ix_incident_received_at', ['received_at'], unique=False)
+        batch_op.create_index('ix_incident_duplicate_of_id', ['duplicate_of_id'], unique=False,
+                              sqlite_where=sa.text('duplicate_of_id IS NOT NULL'),
+                              postgresql_where=sa.text('duplicate_of_id IS NOT NULL'))
         batch_op.create_index('ix_incident_status_resolved_at', ['status', 'resolved_at'], unique=False)
 
     op.create_table('routing_rule',
@@ -208,6 +211,7 @@ def downgrade():
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.drop_index('ix_incident_status_resolved_at')
         batch_op.drop_index('ix_incident_received_at')
+        batch_op.drop_index('ix_incident_duplicate_of_id')
         batch_op.drop_index('ix_incident_board')
 
     op.drop_table('incident')

@@ -59,9 +59,10 @@ def live_url(app):
     thread.join(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module: Playwright's sync API allows one running instance at a time,
+    so a module elsewhere that starts its own still can once this one has stopped."""
     from playwright.sync_api import expect, sync_playwright
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
