@@ -12,7 +12,7 @@ def report(name: str, value, unit: str) -> None:
 
 
 def main() -> int:
-    wanted = sys.argv[1:] or ["board", "move", "ingest"]
+    wanted = sys.argv[1:] or ["board", "move", "login", "ingest"]
     for name in wanted:
         try:
             module = importlib.import_module(f"bench.{name}")

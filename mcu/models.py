@@ -107,8 +107,12 @@ class Incident(db.Model):
 
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_incident_source_external_id"),
-        Index("ix_incident_board", "status", "department_id", "position"),
-        Index("ix_incident_status_resolved_at", "status", "resolved_at"),
+        # Both board indexes cover what the board lists (the card text comes from the cache or by id),
+        # so the board's listing is an index-only read.
+        Index("ix_incident_board", "status", "department_id", "position", "received_at", "version",
+              "first_answer_due", "resolve_due"),
+        Index("ix_incident_status_resolved_at", "status", "resolved_at", "department_id", "position",
+              "received_at", "version", "first_answer_due", "resolve_due"),
         Index("ix_incident_received_at", "received_at"),
         # Finding an incident's duplicates (and SQLite's foreign-key check on delete); most rows have none.
         Index("ix_incident_duplicate_of_id", "duplicate_of_id", sqlite_where=text("duplicate_of_id IS NOT NULL"),

@@ -128,12 +128,15 @@ def upgrade():
     sa.UniqueConstraint('source', 'external_id', name='uq_incident_source_external_id')
     )
     with op.batch_alter_table('incident', schema=None) as batch_op:
-        batch_op.create_index('ix_incident_board', ['status', 'department_id', 'position'], unique=False)
+        batch_op.create_index('ix_incident_board', ['status', 'department_id', 'position', 'received_at', 'version',
+                                                    'first_answer_due', 'resolve_due'], unique=False)
         batch_op.create_index('ix_incident_received_at', ['received_at'], unique=False)
         batch_op.create_index('ix_incident_duplicate_of_id', ['duplicate_of_id'], unique=False,
                               sqlite_where=sa.text('duplicate_of_id IS NOT NULL'),
                               postgresql_where=sa.text('duplicate_of_id IS NOT NULL'))
-        batch_op.create_index('ix_incident_status_resolved_at', ['status', 'resolved_at'], unique=False)
+        batch_op.create_index('ix_incident_status_resolved_at', ['status', 'resolved_at', 'department_id', 'position',
+                                                                 'received_at', 'version', 'first_answer_due',
+                                                                 'resolve_due'], unique=False)
 
     op.create_table('routing_rule',
     sa.Column('id', sa.Integer(), nullable=False),
