@@ -9,7 +9,7 @@ signed-in person counts as a real action and moves the idle clock. See docs/secu
 """
 import time
 
-from flask import current_app, flash, render_template, request, session
+from flask import abort, current_app, flash, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded
@@ -121,8 +121,17 @@ def headers(response):
     return response
 
 
+def refuse_nul_bytes():
+    """PostgreSQL can neither store nor compare text holding a NUL byte: refuse such input in Russian, not with a 500."""
+    for values in (request.args, request.form):
+        for value in (v for listed in values.listvalues() for v in listed):
+            if "\x00" in value:
+                abort(400, description=_("В запросе есть недопустимый символ (NUL). Уберите его и повторите."))
+
+
 def register(app):
     """Install the hooks: idle timeout before each request, headers after, Russian CSRF errors."""
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul_bytes)
     app.before_request(enforce_idle_timeout)
     app.after_request(headers)
     app.register_error_handler(CSRFError, csrf_failed)

@@ -226,3 +226,13 @@ def test_idle_poll_of_unchanged_board_is_204_and_cheap(client, auth, make, app):
         db.session.commit()
     changed = client.get(f"/board?since={version}", headers={"HX-Request": "true"})
     assert changed.status_code == 200 and "Первая карточка" in changed.get_data(as_text=True)
+
+
+def test_nul_bytes_in_queries_and_forms_get_a_russian_400(client, auth, make):
+    auth.as_role(make, "operator")
+    for path in ("/board?q=%00", "/board?q=яма%00", "/incidents/?q=%00&status=new"):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert "недопустимый символ" in response.get_data(as_text=True)
+    response = client.post("/login", data={"login": "a\x00b", "password": "x"})
+    assert response.status_code == 400
