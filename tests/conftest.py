@@ -160,3 +160,27 @@ class Auth:
 @pytest.fixture
 def auth(app, client):
     return Auth(app, client)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real Redis for the session: MCU_TEST_REDIS_URL when set, else an embedded one."""
+    from feedtools import redis_url_for_tests
+    url, proc = redis_url_for_tests()
+    yield url
+    if proc is not None:
+        proc.terminate()
+        proc.wait()
+
+
+@pytest.fixture
+def redis_conn(app, redis_url, monkeypatch):
+    """The test Redis, empty; the app (and the jobs run in this process) use it."""
+    from feedtools import flush
+
+    from mcu import jobs
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
+    monkeypatch.setattr(jobs, "_app", app)
+    conn = flush(redis_url)
+    yield conn
+    conn.flushdb()

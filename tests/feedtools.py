@@ -147,3 +147,4 @@ def flush(url: str) -> Redis:
     conn = Redis.from_url(url)
     conn.flushdb()
     return conn
+

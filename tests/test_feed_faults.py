@@ -8,9 +8,7 @@ from feedtools import (
     close_connection,
     contract_items,
     document,
-    flush,
     huge_body,
-    redis_url_for_tests,
     slow,
 )
 from redis import Redis
@@ -23,25 +21,6 @@ from mcu.feeds import http as feed_http
 from mcu.models import FeedSource, Incident
 from mcu.queue import QUEUE_NAME
 from mcu.sources import scheduling
-
-
-@pytest.fixture(scope="session")
-def redis_url():
-    url, proc = redis_url_for_tests()
-    yield url
-    if proc is not None:
-        proc.terminate()
-        proc.wait()
-
-
-@pytest.fixture
-def redis_conn(app, redis_url, monkeypatch):
-    """The test Redis, empty; the app (and the jobs run in this process) use it."""
-    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
-    monkeypatch.setattr(jobs, "_app", app)
-    conn = flush(redis_url)
-    yield conn
-    conn.flushdb()
 
 
 @pytest.fixture(scope="module")

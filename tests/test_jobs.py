@@ -11,9 +11,7 @@ from feedtools import (
     FeedServer,
     contract_items,
     document,
-    flush,
     hang_mid_answer,
-    redis_url_for_tests,
     wait_for,
 )
 from rq import Retry, SimpleWorker
@@ -28,23 +26,6 @@ from mcu.sources import scheduling
 
 FLASK = os.path.join(os.path.dirname(sys.executable), "flask")
 
-
-@pytest.fixture(scope="session")
-def redis_url():
-    url, proc = redis_url_for_tests()
-    yield url
-    if proc is not None:
-        proc.terminate()
-        proc.wait()
-
-
-@pytest.fixture
-def redis_conn(app, redis_url, monkeypatch):
-    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
-    monkeypatch.setattr(jobs, "_app", app)
-    conn = flush(redis_url)
-    yield conn
-    conn.flushdb()
 
 
 @pytest.fixture

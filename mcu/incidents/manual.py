@@ -1,7 +1,7 @@
 """Manual entry: an operator types in a message that came outside Инцидент-менеджмент."""
 from datetime import UTC, datetime
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -21,13 +21,17 @@ def _form(**kwargs) -> ManualEntryForm:
                            now_local=datetime.now(UTC).astimezone(city_tz()), **kwargs)
 
 
+def _require_enter() -> None:
+    """Only roles granted «enter» type messages in by hand."""
+    if not can(current_user.role, "enter"):
+        abort(403, description=_("Вводить сообщения вручную может только оператор."))
+
+
 @bp.get("/new")
 @login_required
 def new():
     """The empty manual-entry form (received time defaults to now)."""
-    if not can(current_user.role, "enter"):
-        return render_template("errors/error.html", code=403, message=_("Вводить сообщения вручную может только "
-                                                                          "оператор.")), 403
+    _require_enter()
     form = _form()
     form.received_at.data = datetime.now(UTC).astimezone(city_tz()).replace(tzinfo=None, second=0, microsecond=0)
     return render_template("incidents/manual.html", form=form)
@@ -37,9 +41,7 @@ def new():
 @login_required
 def create():
     """Store the typed message; on an error show the form again with everything as typed (400)."""
-    if not can(current_user.role, "enter"):
-        return render_template("errors/error.html", code=403, message=_("Вводить сообщения вручную может только "
-                                                                          "оператор.")), 403
+    _require_enter()
     form = _form()
     if not form.validate_on_submit():
         return render_template("incidents/manual.html", form=form), 400
