@@ -134,18 +134,6 @@ def _age(ctx: CardContext, received_at: datetime) -> str:
     return words["days"] % {"n": seconds // 86400}
 
 
-def render_cards(db_session, stmt, ctx: CardContext):
-    """Run a statement over CARD_COLUMNS and yield (department_id, status, overdue, card html) per row."""
-    for (ident, status, department_id, topic_id, channel_id, platform, text, received_at, assignee_id,
-         first_due, resolve_due, urgent, version, _position) in db_session.connection().execute(stmt).all():
-        received_at = _utc(received_at)
-        due = _due(status, first_due, resolve_due)
-        overdue = due is not None and due < ctx.now
-        head, tail = _parts(ctx, ident, status, topic_id, channel_id, platform, text, received_at, assignee_id,
-                            due, urgent, version)
-        yield department_id, status, overdue, f'<li class="card{" overdue" if overdue else ""}"{head}{_age(ctx, received_at)}{tail}'
-
-
 _raw = lambda col: type_coerce(col, String)
 BOARD_COLUMNS_LIGHT = (Incident.id, Incident.version, Incident.status, Incident.department_id,
                        _raw(Incident.received_at), _raw(Incident.first_answer_due), _raw(Incident.resolve_due),
@@ -173,12 +161,37 @@ class CardCache:
             self.fingerprint = fingerprint
 
 
+def cached_cards(connection, light_stmt, ctx: CardContext, cache: CardCache):
+    """Run a statement over BOARD_COLUMNS_LIGHT; yield (department_id, status, overdue, card html) in its order.
+
+    Cards the cache does not hold yet (none on an unchanged board) are built from one more statement
+    that fetches their text by id; the age and the overdue mark are filled in on every render.
+    """
+    rows = connection.execute(light_stmt).all()
+    cache.check(ctx)
+    parts = cache.parts
+    missing = [row[0] for row in rows if (row[0], row[1], row[4]) not in parts]
+    if missing:
+        for (ident, status, _department, topic_id, channel_id, platform, text, received_at, assignee_id,
+             first_due, resolve_due, urgent, version, _position) in connection.execute(
+                select(*CARD_COLUMNS).where(Incident.id.in_(missing))).all():
+            parts[(ident, version, received_at)] = _parts(
+                ctx, ident, status, topic_id, channel_id, platform, text, _utc(received_at), assignee_id,
+                _due(status, first_due, resolve_due), urgent, version)
+    now = ctx.now
+    for ident, version, status, department_id, received_at, first_due, resolve_due, _position in rows:
+        head, tail = parts[(ident, version, received_at)]
+        due = _due(status, first_due, resolve_due)
+        overdue = due is not None and due < now
+        yield (department_id, status, overdue,
+               f'<li class="card{" overdue" if overdue else ""}"{head}{_age(ctx, _utc(received_at))}{tail}')
+
+
 def board_cells(db_session, user, filters: Filters, ctx: CardContext, solved_window_hours: int,
                 cache: CardCache):
     """Cards grouped as {department_id: {status: Column}}, ordered within each column.
 
-    Two statements whatever the number of cards: the light one lists what is on the board, the second
-    fetches the text of the cards the cache does not hold yet (none on an unchanged board).
+    At most two statements whatever the number of cards (see ``cached_cards``).
     """
     cutoff = ctx.now - timedelta(hours=solved_window_hours)
     open_cards = apply_filters(scope(select(*BOARD_COLUMNS_LIGHT).where(Incident.status.in_(OPEN_STATUSES)),
@@ -186,26 +199,10 @@ def board_cells(db_session, user, filters: Filters, ctx: CardContext, solved_win
     solved_cards = apply_filters(scope(select(*BOARD_COLUMNS_LIGHT).where(
         Incident.status == RESOLVED, Incident.resolved_at >= cutoff), user), filters)
     both = union_all(open_cards, solved_cards).subquery()
-    connection = db_session.connection()
-    rows = connection.execute(select(both).order_by(both.c.position, both.c.received_at.desc(),
-                                                    both.c.id.desc())).all()
-    cache.check(ctx)
-    parts = cache.parts
-    missing = [row[0] for row in rows if (row[0], row[1], row[4]) not in parts]
-    for (ident, status, department_id, topic_id, channel_id, platform, text, received_at, assignee_id,
-         first_due, resolve_due, urgent, version, _position) in connection.execute(
-            select(*CARD_COLUMNS).where(Incident.id.in_(missing))).all():
-        parts[(ident, version, received_at)] = _parts(ctx, ident, status, topic_id, channel_id, platform, text,
-                                         _utc(received_at), assignee_id, _due(status, first_due, resolve_due),
-                                         urgent, version)
-    now = ctx.now
+    stmt = select(both).order_by(both.c.position, both.c.received_at.desc(), both.c.id.desc())
     cells: dict = {}
     overdue_by_lane: dict = {}
-    for ident, version, status, department_id, received_at, first_due, resolve_due, _position in rows:
-        head, tail = parts[(ident, version, received_at)]
-        received_at = _utc(received_at)
-        due = _due(status, first_due, resolve_due)
-        overdue = due is not None and due < now
+    for department_id, status, overdue, html in cached_cards(db_session.connection(), stmt, ctx, cache):
         lane = cells.get(department_id)
         if lane is None:
             lane = cells[department_id] = {}
@@ -213,7 +210,7 @@ def board_cells(db_session, user, filters: Filters, ctx: CardContext, solved_win
         column = lane.get(status)
         if column is None:
             column = lane[status] = []
-        column.append(f'<li class="card{" overdue" if overdue else ""}"{head}{_age(ctx, received_at)}{tail}')
+        column.append(html)
         if overdue:
             overdue_by_lane[department_id] += 1
     for lane in cells.values():

@@ -10,16 +10,12 @@ from werkzeug.datastructures import MultiDict
 from ..board.filters import Filters, parse
 from ..board.queries import (
     BOARD_COLUMNS_LIGHT,
-    CARD_COLUMNS,
     CardCache,
     CardContext,
     apply_filters,
+    cached_cards,
     scope,
 )
-from ..board.queries import _age as card_age
-from ..board.queries import _due as card_due
-from ..board.queries import _parts as card_parts
-from ..board.queries import _utc as card_utc
 from ..extensions import db
 from ..lookups import load as load_lookups
 from ..models import Incident
@@ -65,24 +61,8 @@ def _cell_cards(user, cells, filters, ctx, cutoff, cache) -> dict:
         cond = and_(Incident.status == status, lane)
         conditions.append(and_(cond, Incident.resolved_at >= cutoff) if status == RESOLVED else cond)
     stmt = apply_filters(scope(select(*BOARD_COLUMNS_LIGHT).where(or_(*conditions)), user), filters)
-    connection = db.session.connection()
-    rows = connection.execute(stmt.order_by(Incident.position, Incident.received_at.desc(),
-                                            Incident.id.desc())).all()
-    cache.check(ctx)
-    parts = cache.parts
-    missing = [row[0] for row in rows if (row[0], row[1], row[4]) not in parts]
-    if missing:
-        for (ident, status, _dep, topic_id, channel_id, platform, text, received_at, assignee_id, first_due,
-             resolve_due, urgent, version, _pos) in connection.execute(
-                select(*CARD_COLUMNS).where(Incident.id.in_(missing))).all():
-            parts[(ident, version, received_at)] = card_parts(
-                ctx, ident, status, topic_id, channel_id, platform, text, card_utc(received_at), assignee_id,
-                card_due(status, first_due, resolve_due), urgent, version)
+    ordered = stmt.order_by(Incident.position, Incident.received_at.desc(), Incident.id.desc())
     out: dict = {}
-    for ident, version, status, department_id, received_at, first_due, resolve_due, _pos in rows:
-        head, tail = parts[(ident, version, received_at)]
-        due = card_due(status, first_due, resolve_due)
-        overdue = due is not None and due < ctx.now
-        out.setdefault((department_id, status), []).append(
-            f'<li class="card{" overdue" if overdue else ""}"{head}{card_age(ctx, card_utc(received_at))}{tail}')
+    for department_id, status, _overdue, html in cached_cards(db.session.connection(), ordered, ctx, cache):
+        out.setdefault((department_id, status), []).append(html)
     return out
