@@ -1,5 +1,4 @@
 """The ЦУР JSON feed (the project's own contract, docs/feeds.md), with a per-source field mapping."""
-import json
 
 from . import http as feed_http
 from . import values
@@ -45,13 +44,7 @@ def parse(body: bytes, source) -> Page:
     text = feed_http.decode(body)
     if not text.strip():
         raise FeedError("Источник вернул пустой ответ")
-    if feed_http.looks_like_html(text):
-        raise FeedError("Источник вернул HTML-страницу вместо JSON")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"Ответ источника не является корректным JSON (строка {exc.lineno}, "
-                        f"позиция {exc.colno})") from None
+    document = feed_http.json_document(text)
     m = mapping(source)
     if isinstance(document, list):
         return Page([i for i in document], None, False)

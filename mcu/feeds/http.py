@@ -1,4 +1,6 @@
 """Fetching a feed document safely: timeouts, a cap on the body size, and Russian messages for failures."""
+import json
+
 import requests
 
 from .records import FeedError
@@ -63,3 +65,14 @@ def looks_like_html(text: str) -> bool:
     """True for an HTML page (a login form, a proxy's error page) where data was expected."""
     head = text.lstrip()[:200].lower()
     return head.startswith(("<!doctype html", "<html")) or "<html" in head or "<body" in head
+
+
+def json_document(text: str, expected: str = "JSON"):
+    """Decoded text parsed as JSON; an HTML page or broken JSON is a FeedError in words for the health panel."""
+    if looks_like_html(text):
+        raise FeedError(f"Источник вернул HTML-страницу вместо {expected}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FeedError(f"Ответ источника не является корректным JSON (строка {exc.lineno}, "
+                        f"позиция {exc.colno})") from None

@@ -4,7 +4,6 @@ Real servers bend the standard (lat/long null or 0,0, "lon" for "long", "null" a
 object for an array, capitalised statuses, non-W3C datetimes, self-closing XML elements, truncated XML):
 everything here reads leniently, and what cannot be read is a RowError or a FeedError, never a crash.
 """
-import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
@@ -119,13 +118,7 @@ def _document(body: bytes, item_tag: str) -> list:
             return [_element(root)]
         return [_element(child) for child in root if child.tag == item_tag]
     text = feed_http.decode(body)
-    if feed_http.looks_like_html(text):
-        raise FeedError("Источник вернул HTML-страницу вместо данных Open311")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"Ответ источника не является корректным JSON (строка {exc.lineno}, "
-                        f"позиция {exc.colno})") from None
+    document = feed_http.json_document(text, "данных Open311")
     if isinstance(document, dict):
         for key in ("service_requests", "requests", "services", "items"):
             if isinstance(document.get(key), (list, dict)):

@@ -75,6 +75,12 @@ def _upload(token: str):
     return data, meta
 
 
+def _unreadable(token: str, exc: TableError):
+    """A file that cannot be read as a table: drop it and show the upload form with the reason (400)."""
+    service.drop_upload(token)
+    return render_template("imports/upload.html", error=str(exc), limit_mb=_limit() // (1024 * 1024)), 400
+
+
 @bp.get("/<token>")
 @login_required
 def show(token: str):
@@ -84,9 +90,7 @@ def show(token: str):
     try:
         found = service.preview(data, meta["filename"])
     except TableError as exc:
-        service.drop_upload(token)
-        return render_template("imports/upload.html", error=str(exc),
-                               limit_mb=_limit() // (1024 * 1024)), 400
+        return _unreadable(token, exc)
     return render_template("imports/preview.html", token=token, filename=meta["filename"], found=found,
                            field_names=FIELD_NAMES, tz=city_tz())
 
@@ -100,8 +104,6 @@ def confirm(token: str):
     try:
         result, found = service.import_data(data, meta["filename"], user_id=current_user.id)
     except TableError as exc:
-        service.drop_upload(token)
-        return render_template("imports/upload.html", error=str(exc),
-                               limit_mb=_limit() // (1024 * 1024)), 400
+        return _unreadable(token, exc)
     service.drop_upload(token)
     return render_template("imports/result.html", filename=meta["filename"], result=result, found=found)
