@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from mcu.demo_texts import AUTHORS, STREETS, TEXTS
 from mcu.extensions import db
 from mcu.feeds import ingest as ingest_module
-from mcu.feeds.bulk import INCIDENT_COLUMNS, insert_many
+from mcu.feeds.bulk import INCIDENT_COLUMNS, insert_incidents
 from mcu.feeds.ingest import upsert_incidents
 from mcu.feeds.records import Record
 from mcu.models import Department, RoutingRule
@@ -66,13 +66,12 @@ def _measure(report, app, label: str) -> None:
         source = f"bench-ingest-{run_number}"
         captured = []
 
-        def capture(table, columns, rows, captured=captured, **kwargs):
-            if table == "incident":
-                captured.extend(rows)
-            return insert_many(table, columns, rows, **kwargs)
+        def capture(rows, *args, captured=captured):
+            captured.extend(rows)
+            return insert_incidents(rows, *args)
 
         batch = records(now)
-        ingest_module.insert_many = capture
+        ingest_module.insert_incidents = capture
         try:
             with app.app_context():
                 start = time.perf_counter()
@@ -80,7 +79,7 @@ def _measure(report, app, label: str) -> None:
                 first_s = min(first_s, time.perf_counter() - start)
                 assert first.created == BATCH, first
         finally:
-            ingest_module.insert_many = insert_many
+            ingest_module.insert_incidents = insert_incidents
         again = records(now)
         with app.app_context():
             start = time.perf_counter()

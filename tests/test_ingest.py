@@ -83,6 +83,15 @@ def test_an_older_version_never_overwrites_a_newer_one(app):
     assert before[0]["im-1"][1] == "новое"
 
 
+def test_an_update_moves_the_version_time_so_an_older_one_after_it_is_ignored(app):
+    ingest(app, [rec(1, text="первое", updated_at=T0 + timedelta(hours=1))])
+    assert ingest(app, [rec(1, text="третье", updated_at=T0 + timedelta(hours=3))]).updated == 1
+    before = state(app)
+    late = ingest(app, [rec(1, text="второе", updated_at=T0 + timedelta(hours=2))])
+    assert (late.updated, late.unchanged) == (0, 1)
+    assert state(app) == before and before[0]["im-1"][1] == "третье"
+
+
 def test_within_one_batch_the_newest_version_wins(app):
     result = ingest(app, [rec(1, text="вторая", updated_at=T0 + timedelta(hours=2)),
                           rec(1, text="первая", updated_at=T0 + timedelta(hours=1))])
@@ -235,3 +244,29 @@ def test_a_raw_record_with_python_values_is_stored_as_json_text(app):
     assert result.updated == 1
     with app.app_context():
         assert db.session.scalar(select(Incident.raw)) == {"at": "2026-11-30 00:15:00+00:00", "n": 2}
+
+
+def test_a_raw_record_past_what_orjson_takes_is_still_stored(app):
+    huge = 2 ** 70  # orjson refuses integers past 64 bits; the standard encoder takes them
+    result = ingest(app, [rec(1, raw={"id": huge, "at": T0})])
+    assert (result.created, result.errors) == (1, [])
+    with app.app_context():
+        assert db.session.scalar(select(Incident.raw)) == {"id": huge, "at": "2026-11-30 00:15:00+00:00"}
+    assert ingest(app, [rec(1, raw={"id": huge, "at": T0})]).unchanged == 1
+
+
+def test_a_key_another_writer_stored_first_is_not_counted_as_ours(app, monkeypatch):
+    """Between the check for stored keys and the insert, another process may store one of them: the insert
+    skips it, and neither the count nor the «created» history claims it."""
+    from mcu.feeds import bulk
+
+    ingest(app, [rec(1)])
+    real = bulk.existing
+    monkeypatch.setattr("mcu.feeds.ingest.bulk_existing", lambda source, keys: {
+        k: v for k, v in real(source, keys).items() if k != "im-1"})  # the check misses the stored one
+    before = state(app)
+    result = ingest(app, [rec(1, text="чужая версия"), rec(2)])
+    assert result.created == 1
+    incidents, events, _board = state(app)
+    assert incidents["im-1"] == before[0]["im-1"] and "im-2" in incidents
+    assert events == before[1] + 1

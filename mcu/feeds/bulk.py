@@ -60,54 +60,61 @@ def _raw_connection():
 
 
 def insert_many(table: str, columns, rows: list[tuple], returning: str = "", conflict: str = "") -> list[tuple]:
-    """INSERT rows (tuples in `columns` order); with `returning`, the returned rows. PostgreSQL: one
-    statement over unnest() of one array per column; SQLite: multi-row VALUES in chunks under its limit."""
+    """INSERT rows (tuples in `columns` order), skipping those that hit `conflict`; with `returning` (PostgreSQL
+    only), the returned rows. PostgreSQL: binary COPY into a temporary table, then one INSERT ... SELECT
+    (measured faster than unnest() of arrays); SQLite: one compiled single-row statement stepped per row
+    (measured faster than multi-row VALUES, whose statements of thousands of parameters compile per chunk)."""
     if not rows:
         return []
     names = ", ".join(f'"{name}"' for name, _type in columns)
-    tail = (f" ON CONFLICT ({conflict}) DO NOTHING" if conflict else "") + (f" RETURNING {returning}" if returning else "")
+    on_conflict = f" ON CONFLICT ({conflict}) DO NOTHING" if conflict else ""
     cursor = _raw_connection().cursor()
-    found = []
-    if is_postgres():
-        # binary COPY into a temporary table, then one INSERT ... SELECT (measured faster than unnest of arrays)
-        staging = f"{table}_incoming"
-        cursor.execute(f"CREATE TEMP TABLE {staging} (" + ", ".join(
-            f'"{name}" {"text" if kind == "json" else kind}' for name, kind in columns) + ") ON COMMIT DROP")
-        with cursor.copy(f"COPY {staging} FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types([PG_TYPES[kind] for _name, kind in columns])
-            for row in rows:
-                copy.write_row(row)
-        picks = ", ".join(f'"{name}"::json' if kind == "json" else f'"{name}"' for name, kind in columns)
-        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {picks} FROM {staging}{tail}")
-        if returning:
-            found = cursor.fetchall()
-        cursor.execute(f"DROP TABLE {staging}")
-        return found
-    width = len(columns)
-    per_statement = max(1, SQLITE_MAX_PARAMS // width)
-    one = "(" + ", ".join("?" * width) + ")"
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start:start + per_statement]
-        sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}{tail}"
-        cursor.execute(sql, [value for row in chunk for value in row])
-        if returning:
-            found.extend(cursor.fetchall())
+    if not is_postgres():
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))}){on_conflict}", rows)
+        return []
+    staging = f"{table}_incoming"
+    cursor.execute(f"CREATE TEMP TABLE {staging} (" + ", ".join(
+        f'"{name}" {"text" if kind == "json" else kind}' for name, kind in columns) + ") ON COMMIT DROP")
+    with cursor.copy(f"COPY {staging} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([PG_TYPES[kind] for _name, kind in columns])
+        for row in rows:
+            copy.write_row(row)
+    picks = ", ".join(f'"{name}"::json' if kind == "json" else f'"{name}"' for name, kind in columns)
+    cursor.execute(f"INSERT INTO {table} ({names}) SELECT {picks} FROM {staging}{on_conflict}"
+                   + (f" RETURNING {returning}" if returning else ""))
+    found = cursor.fetchall() if returning else []
+    cursor.execute(f"DROP TABLE {staging}")
     return found
 
 
-def existing(source: str, keys: list[str], chunk: int = 5000) -> dict:
-    """external id -> (incident id, content hash, raw source_updated_at) for the keys already stored."""
+def insert_incidents(rows: list[tuple], source: str, created_at) -> list[tuple]:
+    """Insert new incidents (tuples in INCIDENT_COLUMNS order, all of `source`, all created at `created_at` in
+    the database's form), skipping keys stored meanwhile; returns (id, external id) of those inserted. On
+    SQLite, where executemany returns no rows, they are read back by key: rows this call wrote carry its
+    `created_at`, so a row another writer stored first is not taken for ours."""
+    if is_postgres():
+        return insert_many("incident", INCIDENT_COLUMNS, rows, returning="id, external_id",
+                           conflict="source, external_id")
+    insert_many("incident", INCIDENT_COLUMNS, rows, conflict="source, external_id")
+    stored = existing(source, [row[1] for row in rows], with_created=True)
+    return [(ident, key) for key, (ident, _digest, _updated, created) in stored.items() if created == created_at]
+
+
+def existing(source: str, keys: list[str], chunk: int = 5000, with_created: bool = False) -> dict:
+    """external id -> (incident id, content hash, raw source_updated_at[, raw created_at]) for the keys
+    already stored."""
     cursor = _raw_connection().cursor()
     found = {}
     postgres = is_postgres()
+    columns = "external_id, id, content_hash, source_updated_at" + (", created_at" if with_created else "")
     for start in range(0, len(keys), chunk):
         part = keys[start:start + chunk]
         if postgres:
-            cursor.execute("SELECT external_id, id, content_hash, source_updated_at FROM incident "
-                           "WHERE source = %s AND external_id = ANY(%b::text[])", (source, part))
+            cursor.execute(f"SELECT {columns} FROM incident WHERE source = %s AND external_id = ANY(%b::text[])",
+                           (source, part))
         else:
-            cursor.execute("SELECT external_id, id, content_hash, source_updated_at FROM incident "
+            cursor.execute(f"SELECT {columns} FROM incident "
                            f"WHERE source = ? AND external_id IN ({', '.join('?' * len(part))})", (source, *part))
-        for external_id, ident, digest, updated in cursor.fetchall():
-            found[external_id] = (ident, digest, updated)
+        for external_id, *values in cursor.fetchall():
+            found[external_id] = tuple(values)
     return found
