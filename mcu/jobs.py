@@ -25,7 +25,7 @@ def poll_source(source_id: int) -> str:
     job = get_current_job()
     connection = job.connection if job else None
     owner = job.id if job else f"direct-{uuid.uuid4().hex}"
-    if connection is not None and not _lock(connection, source_id, owner):
+    if connection is not None and not take_poll_lock(connection, source_id, owner):
         return f"feed source {source_id}: skipped, another poll is running"
     try:
         with app().app_context():
@@ -33,7 +33,7 @@ def poll_source(source_id: int) -> str:
             return poll_once(source_id).summary()
     finally:
         if connection is not None:
-            _unlock(connection, source_id, owner)
+            release_poll_lock(connection, source_id, owner)
 
 
 def schedule_polls() -> int:
@@ -44,7 +44,7 @@ def schedule_polls() -> int:
         return len(enqueue_due(job.connection if job else None))
 
 
-def _lock(connection, source_id: int, owner: str) -> bool:
+def take_poll_lock(connection, source_id: int, owner: str) -> bool:
     """Take the source's poll lock; a retry of a job whose worker died takes its own stale lock over."""
     key = LOCK_KEY.format(source_id)
     if connection.set(key, owner, nx=True, ex=POLL_TIMEOUT + 60):
@@ -56,7 +56,7 @@ def _lock(connection, source_id: int, owner: str) -> bool:
     return False
 
 
-def _unlock(connection, source_id: int, owner: str) -> None:
+def release_poll_lock(connection, source_id: int, owner: str) -> None:
     """Release the lock only when it is still ours."""
     key = LOCK_KEY.format(source_id)
     holder = connection.get(key)

@@ -113,6 +113,8 @@ MATRIX = [
     Row("sources.enable", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"source_id": "{source}"}),
     Row("sources.disable", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"source_id": "{source}"}),
     Row("sources.poll_now", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"source_id": "{source}"}),
+    Row("sources.save_services", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"source_id": "{source}"},
+        data={"key": "c:001", "topic": "{topic}"}),
     # keyword routing rules (mcu/rules): manage_feeds, admin only
     Row("rules.add", None, (OK, DENY, DENY, DENY, DENY, LOGIN),
         data={"keyword": "новое правило", "department": "{own_department}"}),
@@ -148,7 +150,8 @@ class World:
                 db.session.flush()
                 users[key] = user
             self.users = {k: (u.id, u.login) for k, u in users.items()}
-            source = FeedSource(name=f"Образец {role}", kind="cur_json", url="https://feed.example.org/x",
+            # an Open311 source on a closed local port: its services page fails fast instead of waiting
+            source = FeedSource(name=f"Образец {role}", kind="open311", url="http://127.0.0.1:9/open311",
                                 enabled=False)
             db.session.add(source)
             rule = RoutingRule(keyword="образец", department_id=own)
@@ -192,9 +195,9 @@ def snapshot(app) -> dict:
         state["board_version"] = db.session.scalar(text("SELECT version FROM board_state WHERE id = 1"))
         state["incident_versions"] = db.session.scalar(select(func.coalesce(func.sum(Incident.version), 0)))
         state["nonces"] = sorted(db.session.scalars(select(User.session_nonce)).all())
-        state["sources"] = db.session.execute(select(FeedSource.id, FeedSource.name, FeedSource.url,
-                                                     FeedSource.enabled, FeedSource.interval_seconds)
-                                              .order_by(FeedSource.id)).all()
+        state["sources"] = [tuple(row) for row in db.session.execute(
+            select(FeedSource.id, FeedSource.name, FeedSource.url, FeedSource.enabled, FeedSource.interval_seconds,
+                   FeedSource.field_mapping).order_by(FeedSource.id))]
         state["rules"] = db.session.execute(select(RoutingRule.id, RoutingRule.keyword, RoutingRule.enabled)
                                             .order_by(RoutingRule.id)).all()
     return state

@@ -183,3 +183,18 @@ def test_with_redis_down_the_board_serves_and_says_so_and_polling_resumes_by_its
         if redis_proc is not None:
             redis_proc.terminate()
             redis_proc.wait()
+
+
+def test_poll_now_from_the_command_line_waits_its_turn_behind_a_running_poll(app, redis_conn, feed):
+    feed.routes["/cli"] = (200, document(contract_items("cli", 3)))
+    add_source(app, "Из консоли", feed.url("/cli"))
+    with app.app_context():
+        source = db.session.scalar(db.select(FeedSource.id).filter_by(name="Из консоли"))
+    redis_conn.set(jobs.LOCK_KEY.format(source), "a-worker-job", ex=60)
+    busy = app.test_cli_runner().invoke(args=["feeds", "poll-now", "Из консоли"])
+    assert busy.exit_code != 0 and "сейчас опрашивает обработчик очереди" in busy.output
+    assert feed.hits.get("/cli") is None and count(app, "Из консоли") == 0
+    redis_conn.delete(jobs.LOCK_KEY.format(source))
+    done = app.test_cli_runner().invoke(args=["feeds", "poll-now", "Из консоли"])
+    assert done.exit_code == 0, done.output
+    assert count(app, "Из консоли") == 3 and redis_conn.get(jobs.LOCK_KEY.format(source)) is None

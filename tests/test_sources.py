@@ -110,3 +110,34 @@ def test_the_badge_says_nothing_without_sources_and_says_the_queue_is_down_when_
     html = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "очередь недоступна" in html and "<html" not in html
     assert 'href="/sources/"' not in html  # only admins get the link to the sources page
+
+
+def test_a_renamed_source_keeps_its_incidents_and_never_brings_a_record_twice(app, client, auth, make):
+    auth.as_role(make, "admin")
+    assert form(client, "/sources/new").status_code == 302
+    with app.app_context():
+        source = db.session.scalar(db.select(FeedSource))
+        source_id = source.id
+    item = {"id": "R-1", "created_at": "2026-11-30T01:00:00+00:00", "text": "Яма у школы", "topic": "Дороги"}
+
+    def ingest(text, updated):
+        with app.app_context():
+            src = db.session.get(FeedSource, source_id)
+            records, _errors = map_items([{**item, "text": text, "updated_at": updated}], src, cur_json)
+            return upsert_incidents(records, src.name, feed_source_id=src.id)
+
+    assert ingest("Яма у школы", "2026-11-30T01:00:00+00:00").created == 1
+    assert form(client, f"/sources/{source_id}/edit", name="ЦУР (основной канал)").status_code == 302
+    again = ingest("Яма у школы, глубокая", "2026-11-30T02:00:00+00:00")
+    assert (again.created, again.updated) == (0, 1)
+    with app.app_context():
+        rows = db.session.execute(db.select(Incident.source, Incident.text)).all()
+    assert [tuple(r) for r in rows] == [("ЦУР (основной канал)", "Яма у школы, глубокая")]
+
+
+@pytest.mark.parametrize("name", ["manual", "Import"])
+def test_the_names_manual_entry_and_imports_use_are_refused(app, client, auth, make, name):
+    auth.as_role(make, "admin")
+    response = form(client, "/sources/new", name=name)
+    assert response.status_code == 400 and "название уже занято" in response.get_data(as_text=True)
+    assert app.test_cli_runner().invoke(args=["feeds", "add", name, "https://x.example"]).exit_code != 0

@@ -74,11 +74,11 @@ def fetch(source, cursor, http) -> bytes:
     return feed_http.get(http, endpoint(source.url, m["format"]), params=params)
 
 
-def fetch_services(source, http) -> bytes:
+def fetch_services(source, http, timeout=feed_http.TIMEOUT) -> bytes:
     """GET services.{json|xml}."""
     m = mapping(source)
     params = {"jurisdiction_id": m["jurisdiction_id"]} if m["jurisdiction_id"] else None
-    return feed_http.get(http, endpoint(source.url, m["format"], "services"), params=params)
+    return feed_http.get(http, endpoint(source.url, m["format"], "services"), params=params, timeout=timeout)
 
 
 def _element(node) -> dict | str | None:
@@ -182,6 +182,33 @@ def parse_services(body: bytes) -> list[dict]:
             services.append({"code": code, "name": name, "group": values.text(item.get("group")),
                              "keywords": values.text(item.get("keywords")).replace("\t", " ")})
     return services
+
+
+def service_key(service: dict) -> str:
+    """How the mapping names a service: "c:" + its code, or "n:" + its name for a server that gives no code."""
+    return f"c:{service['code']}" if service.get("code") else f"n:{service.get('name', '')}"
+
+
+def chosen_topic(service: dict, m: dict) -> str | None:
+    """The topic the source's mapping sets for a service (by code, then by name), or None."""
+    return (m["services"].get(service.get("code") or "") if service.get("code") else None) or \
+        m["topics"].get(service.get("name") or "")
+
+
+def with_service_topics(field_mapping: dict | None, choices: dict[str, str | None]) -> dict:
+    """The source's field mapping with the topics chosen per service key (None or "" removes the choice);
+    services not in `choices` keep theirs."""
+    given = dict(field_mapping or {})
+    by_code, by_name = dict(given.get("services") or {}), dict(given.get("topics") or {})
+    for key, topic in choices.items():
+        kind, _colon, value = key.partition(":")
+        target = by_code if kind == "c" else by_name
+        if topic:
+            target[value] = topic
+        else:
+            target.pop(value, None)
+    given["services"], given["topics"] = by_code, by_name
+    return {k: v for k, v in given.items() if v or k not in ("services", "topics")}
 
 
 def topic_for(item: dict, m: dict) -> str | None:

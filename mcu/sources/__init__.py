@@ -3,7 +3,7 @@ from flask import Blueprint
 
 bp = Blueprint("sources", __name__, url_prefix="/sources")
 
-from . import views  # noqa: F401
+from . import services, views  # noqa: F401
 
 
 def init_app(app):

@@ -1,6 +1,7 @@
 """`flask feeds ...` to manage sources, and `flask jobs redis|worker|cron`: the processes of `make run`."""
 import logging
 import time
+import uuid
 
 import click
 from flask import current_app
@@ -50,8 +51,9 @@ def add(name, url, kind, interval, token, disabled):
         raise click.ClickException(f"unknown kind {kind!r}: one of {', '.join(ADAPTERS)}")
     if not url.lower().startswith(("http://", "https://")):
         raise click.ClickException("url must start with http:// or https://")
-    if db.session.scalar(db.select(FeedSource.id).where(FeedSource.name == name)):
-        raise click.ClickException(f"feed source {name!r} exists")
+    from .views import RESERVED_NAMES
+    if name.casefold() in RESERVED_NAMES or db.session.scalar(db.select(FeedSource.id).where(FeedSource.name == name)):
+        raise click.ClickException(f"the name {name!r} is taken (a feed source, manual entry or imports)")
     db.session.add(FeedSource(name=name, url=url, kind=kind, interval_seconds=interval, credentials=token,
                               enabled=not disabled, cursor=""))
     db.session.commit()
@@ -89,11 +91,26 @@ def poll_now(name, enqueue):
         click.echo(f"enqueued {job_id}" if job_id else "a poll of this source is already queued or running")
         return
     from ..feeds.records import FeedError
+    from ..jobs import release_poll_lock, take_poll_lock
     from .polling import poll_once
+    owner = f"cli-{uuid.uuid4().hex}"
+    try:  # the workers' lock, so this poll never runs beside a queued one; no Redis, no workers to meet
+        connection = mcu_queue.connect(current_app, 2)
+        locked = take_poll_lock(connection, source.id, owner)
+    except (RedisError, OSError):
+        connection, locked = None, True
+    if not locked:
+        raise click.ClickException("Этот источник сейчас опрашивает обработчик очереди; повторите позже.")
     try:
         click.echo(poll_once(source.id).summary())
     except FeedError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        if connection is not None:
+            try:
+                release_poll_lock(connection, source.id, owner)
+            except (RedisError, OSError):
+                pass  # the lock expires by itself
 
 
 @jobs_cli.command("redis")

@@ -8,7 +8,7 @@ from redis.exceptions import RedisError
 
 from .. import queue as mcu_queue
 from ..extensions import db
-from ..models import FeedSource
+from ..models import FeedSource, Incident
 from ..roles import can
 from . import bp, health
 from .forms import SourceForm
@@ -60,7 +60,13 @@ def _mapping_text(mapping) -> str:
     return json.dumps(mapping, ensure_ascii=False, indent=2) if mapping else ""
 
 
+RESERVED_NAMES = ("manual", "import")  # the keys of manual entry and file imports (incident.source)
+
+
 def _name_taken(name: str, source_id: int | None) -> bool:
+    """Another source has the name, or manual entry or imports key their incidents by it."""
+    if name.casefold() in RESERVED_NAMES:
+        return True
     found = db.session.scalar(db.select(FeedSource.id).where(FeedSource.name == name))
     return found is not None and found != source_id
 
@@ -88,11 +94,11 @@ def create():
         flash(_("Источник «%(name)s» добавлен.", name=source.name), "success")
         return redirect(url_for("sources.index"))
     if form.name.data and _name_taken(form.name.data.strip(), None):
-        form.name.errors = list(form.name.errors) + [_("Источник с таким названием уже есть")]
+        form.name.errors = list(form.name.errors) + [_("Это название уже занято: источником, ручным вводом или импортом")]
     return render_template("sources/form.html", form=form, source=None, stored_credentials=None), 400
 
 
-def _get(source_id: int) -> FeedSource:
+def source_or_404(source_id: int) -> FeedSource:
     source = db.session.get(FeedSource, source_id)
     if source is None:
         abort(404)
@@ -104,7 +110,7 @@ def _get(source_id: int) -> FeedSource:
 def edit(source_id):
     """The source's form, credentials left blank (blank keeps them)."""
     require_admin()
-    source = _get(source_id)
+    source = source_or_404(source_id)
     return render_template("sources/form.html", form=_form(source), source=source,
                            stored_credentials=masked(source.credentials))
 
@@ -114,12 +120,15 @@ def edit(source_id):
 def update(source_id):
     """Save the source; a new URL or kind starts reading it from the beginning."""
     require_admin()
-    source = _get(source_id)
+    source = source_or_404(source_id)
     form = _form(source)
     name = (form.name.data or "").strip()
     if form.validate_on_submit() and not _name_taken(name, source.id):
         if form.url.data.strip() != source.url or form.kind.data != source.kind:
             source.cursor = ""
+        if name != source.name:  # its incidents are keyed by the name: they follow it, so no record comes twice
+            db.session.execute(db.update(Incident).where(Incident.feed_source_id == source.id)
+                               .where(Incident.source == source.name).values(source=name))
         source.name, source.kind, source.url = name, form.kind.data, form.url.data.strip()
         source.interval_seconds, source.enabled = form.interval_seconds.data, form.enabled.data
         source.field_mapping = form.mapping()
@@ -131,7 +140,7 @@ def update(source_id):
         flash(_("Источник «%(name)s» сохранён.", name=source.name), "success")
         return redirect(url_for("sources.index"))
     if name and _name_taken(name, source.id):
-        form.name.errors = list(form.name.errors) + [_("Источник с таким названием уже есть")]
+        form.name.errors = list(form.name.errors) + [_("Это название уже занято: источником, ручным вводом или импортом")]
     db.session.rollback()
     return render_template("sources/form.html", form=form, source=source,
                            stored_credentials=masked(source.credentials)), 400
@@ -142,7 +151,7 @@ def update(source_id):
 def enable(source_id):
     """Start polling the source again, its failure count cleared."""
     require_admin()
-    source = _get(source_id)
+    source = source_or_404(source_id)
     source.enabled, source.consecutive_failures = True, 0
     db.session.commit()
     flash(_("Источник «%(name)s» включён.", name=source.name), "success")
@@ -154,7 +163,7 @@ def enable(source_id):
 def disable(source_id):
     """Stop polling the source; what it brought stays."""
     require_admin()
-    source = _get(source_id)
+    source = source_or_404(source_id)
     source.enabled = False
     db.session.commit()
     flash(_("Источник «%(name)s» выключен.", name=source.name), "success")
@@ -166,7 +175,7 @@ def disable(source_id):
 def poll_now(source_id):
     """Put a poll of the source on the queue now (unless one is already waiting or running)."""
     require_admin()
-    source = _get(source_id)
+    source = source_or_404(source_id)
     try:
         job_id = enqueue_poll(mcu_queue.connect(current_app, mcu_queue.PROBE_TIMEOUT * 10), source.id)
     except (RedisError, OSError):
