@@ -2,6 +2,7 @@
 reroute and return, assignment, comments, duplicates and two writers at once."""
 import re
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import PASSWORD
@@ -105,6 +106,37 @@ def test_htmx_move_returns_the_two_cells_not_the_board(app, client, auth, make):
     board = client.get("/board").get_data(as_text=True)
     column = board[board.index(f'id="col-{roads}-in_progress"'):]
     assert "Карточка для переноса" in column[:column.index("</section>")]
+
+
+def lane_head(body: str, lane) -> str:
+    """The redrawn heading of a lane in a move's answer ('' when the answer does not redraw it)."""
+    found = re.search(rf'<hx-partial hx-target="#lane-{lane}-head"[^>]*>(.*?)</hx-partial>', body, re.DOTALL)
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
+
+
+def test_a_move_that_changes_a_lane_count_redraws_the_lane_headings_at_once(app, client, auth, make):
+    auth.as_role(make, "operator")
+    roads, transport = make.department("Дороги"), make.department("Транспорт")
+    late = datetime.now(UTC) - timedelta(hours=1)
+    rerouted = make.incident(first_answer_due=late)
+    make.incident(first_answer_due=late)
+    make.incident(department_id=transport)
+    body = move(client, rerouted, 1, to_department=transport, text="Это про автобусы").get_data(as_text=True)
+    assert lane_head(body, roads) == "Управление дорог и внешнего благоустройства открыто: 1 просрочено: 1"
+    assert lane_head(body, transport) == "Управление транспорта открыто: 2 просрочено: 1"
+    body = move(client, rerouted, 2, to_department="none", text="Не по компетенции").get_data(as_text=True)
+    assert lane_head(body, "none") == "Не распределено открыто: 1 просрочено: 1"
+    assert lane_head(body, transport) == "Управление транспорта открыто: 1"
+    # a step that keeps the card open with the same deadline leaves the headings alone
+    kept = make.incident(department_id=transport)
+    body = move(client, kept, 1, to_status="in_progress").get_data(as_text=True)
+    assert lane_head(body, transport) == "" and "<hx-partial" in body
+    body = move(client, kept, 2, to_status="rejected", text="Спам").get_data(as_text=True)
+    assert lane_head(body, transport) == "Управление транспорта открыто: 1"
+    original, copy = make.incident(department_id=transport), make.incident(department_id=transport)
+    body = post(client, f"/incidents/{copy}/duplicate", {"original": str(original), "version": 1}).get_data(
+        as_text=True)
+    assert "дубликат" in body and lane_head(body, transport) == "Управление транспорта открыто: 2"
 
 
 def test_stale_version_gets_409_with_current_state_and_who(app, client, auth, make):

@@ -91,7 +91,7 @@ class CardContext:
                     "hours": _("%(n)d ч"), "days": _("%(n)d д")})
 
 
-def _due(status, first_due, resolve_due):
+def shown_due(status, first_due, resolve_due):
     """The deadline a card shows: the first answer until one is given, the resolution after an interim one."""
     return _utc(resolve_due if status == INTERIM else (None if status in (ANSWERED, RESOLVED) else first_due))
 
@@ -177,11 +177,11 @@ def cached_cards(connection, light_stmt, ctx: CardContext, cache: CardCache):
                 select(*CARD_COLUMNS).where(Incident.id.in_(missing))).all():
             parts[(ident, version, received_at)] = _parts(
                 ctx, ident, status, topic_id, channel_id, platform, text, _utc(received_at), assignee_id,
-                _due(status, first_due, resolve_due), urgent, version)
+                shown_due(status, first_due, resolve_due), urgent, version)
     now = ctx.now
     for ident, version, status, department_id, received_at, first_due, resolve_due, _position in rows:
         head, tail = parts[(ident, version, received_at)]
-        due = _due(status, first_due, resolve_due)
+        due = shown_due(status, first_due, resolve_due)
         overdue = due is not None and due < now
         yield (department_id, status, overdue,
                f'<li class="card{" overdue" if overdue else ""}"{head}{_age(ctx, _utc(received_at))}{tail}')

@@ -71,11 +71,12 @@ def _next_url(default: str) -> str:
     return default
 
 
-def _done(message: str, cells, incident_id: int):
-    """Fresh state after a change: cells and a message for htmx, a redirect back for a plain form."""
+def _done(message: str, cells, incident_id: int, changed=()):
+    """Fresh state after a change: cells (and the lane headings the change moved) and a message for htmx, a
+    redirect back for a plain form."""
     if _htmx():
         return render_template("incidents/_result.html", message=message, ok=True,
-                               cells=render_cells(current_user, cells, request.form.get("board", "")),
+                               cells=render_cells(current_user, cells, request.form.get("board", ""), changed),
                                dialog=Markup(""))
     flash(message, "ok")
     return redirect(_next_url(url_for("incidents.detail", incident_id=incident_id)))
@@ -159,7 +160,7 @@ def move(incident_id: int):
     else:
         message = _("Сообщение №%(id)d: «%(status)s», %(lane)s.", id=incident.id, status=STATUS_NAMES[incident.status],
                     lane=incident.department.short_name if incident.department else _("не распределено"))
-    return _done(message, list(outcome.cells) + claimed, incident_id)
+    return _done(message, list(outcome.cells) + claimed, incident_id, changed=outcome.cells)
 
 
 @bp.post("/<int:incident_id>/answer")
@@ -172,7 +173,7 @@ def answer(incident_id: int):
                                request.form.get("kind") == "final", _version(), current_app.config, city_tz())
     except moves.ActionError as exc:
         return _refused(exc, incident_id)
-    return _done(_("Ответ сохранён."), outcome.cells, incident_id)
+    return _done(_("Ответ сохранён."), outcome.cells, incident_id, changed=outcome.cells)
 
 
 @bp.post("/<int:incident_id>/assign")
@@ -216,8 +217,9 @@ def duplicate(incident_id: int):
         outcome = casework.mark_duplicate(incident_id, current_user, int(raw), _version())
     except moves.ActionError as exc:
         return _refused(exc, incident_id)
+    left = [(department, None) for department, _status in outcome.cells]  # the card has left the board
     return _done(_("Отмечено как дубликат №%(id)d.", id=outcome.incident.duplicate_of_id), outcome.cells,
-                 incident_id)
+                 incident_id, changed=[*outcome.cells, *left])
 
 
 def field_staff(department_id) -> list:

@@ -15,12 +15,20 @@ from ..board.queries import (
     apply_filters,
     cached_cards,
     scope,
+    shown_due,
 )
 from ..extensions import db
 from ..lookups import load as load_lookups
 from ..models import Incident
 from ..timefmt import city_tz
-from ..workflow import BOARD_COLUMNS, RESOLVED, STATUS_NAMES
+from ..workflow import (
+    ANSWERED,
+    BOARD_COLUMNS,
+    INTERIM,
+    OPEN_STATUSES,
+    RESOLVED,
+    STATUS_NAMES,
+)
 
 
 def board_filters(query: str, lookups) -> Filters:
@@ -31,10 +39,29 @@ def board_filters(query: str, lookups) -> Filters:
     return filters
 
 
-def render_cells(user, cells, board_query: str = "") -> Markup:
-    """htmx partials replacing each given (department_id, status) column on the board, with fresh cards."""
+def _head_kind(status: str) -> str:
+    """What a card in this status adds to its lane's heading: an open card with the first-answer deadline,
+    with the resolution deadline, without one, or nothing (closed)."""
+    if status not in OPEN_STATUSES:
+        return "closed"
+    return {INTERIM: "resolve", ANSWERED: "none"}.get(status, "first")
+
+
+def lanes_to_recount(cells) -> list:
+    """The lanes whose heading counts (open, overdue) a change between these cells may have changed: every
+    lane of a move between lanes, the one lane of a move that opens, closes or changes a card's deadline."""
+    lanes = list(dict.fromkeys(d for d, _s in cells))
+    if len(lanes) > 1 or len({_head_kind(s) for _d, s in cells}) > 1:
+        return lanes
+    return []
+
+
+def render_cells(user, cells, board_query: str = "", changed=()) -> Markup:
+    """htmx partials replacing each given (department_id, status) column on the board, with fresh cards, and
+    the headings of the lanes whose counts the change between the `changed` cells may have moved."""
+    recount = lanes_to_recount(list(changed))
     cells = [(d, s) for d, s in dict.fromkeys(cells) if s in BOARD_COLUMNS]
-    if not cells:
+    if not cells and not recount:
         return Markup("")
     lookups = load_lookups()
     filters = board_filters(board_query, lookups)
@@ -50,7 +77,27 @@ def render_cells(user, cells, board_query: str = "") -> Markup:
                                    title=str(STATUS_NAMES[status]), count=len(cards),
                                    html=Markup("".join(cards)), filters=filters,
                                    solved_window_hours=cfg["SOLVED_WINDOW_HOURS"]))
+    for department_id, (open_count, overdue) in _lane_counts(user, recount, filters, now).items():
+        department = lookups.departments.get(department_id)
+        out.append(render_template("board/_lane_head.html", lane_key=department_id or "none",
+                                   name=department.name if department else None, open=open_count, overdue=overdue))
     return Markup("".join(out))
+
+
+def _lane_counts(user, lanes, filters, now) -> dict:
+    """{department_id: (open cards, overdue cards)} for the lanes, as the board counts them, in one statement."""
+    if not lanes:
+        return {}
+    within = or_(*[Incident.department_id.is_(None) if d is None else Incident.department_id == d for d in lanes])
+    stmt = apply_filters(scope(select(Incident.department_id, Incident.status, Incident.first_answer_due,
+                                      Incident.resolve_due).where(Incident.status.in_(OPEN_STATUSES), within),
+                               user), filters)
+    counts = {d: [0, 0] for d in lanes}
+    for department_id, status, first_due, resolve_due in db.session.execute(stmt):
+        due = shown_due(status, first_due, resolve_due)
+        counts[department_id][0] += 1
+        counts[department_id][1] += due is not None and due < now
+    return {d: tuple(c) for d, c in counts.items()}
 
 
 def _cell_cards(user, cells, filters, ctx, cutoff, cache) -> dict:

@@ -109,3 +109,28 @@ def test_two_browsers_move_the_same_card_one_gets_the_conflict(app, make, browse
     finally:
         ctx_a.close()
         ctx_b.close()
+
+
+def test_a_reroute_updates_both_lane_headings_at_once(app, make, desktop_page, sign_in, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+    monkeypatch.setitem(app.config, "BOARD_POLL_SECONDS", 3600)  # no poll during the test: the move alone must do it
+    page = desktop_page
+    roads, transport = make.department("Дороги"), make.department("Транспорт")
+    incident_id = make.incident(text="Это про автобус, не про дороги",
+                                first_answer_due=datetime.now(UTC) - timedelta(hours=1))
+    sign_in(page, "operator")
+    roads_head, transport_head = page.locator(f"#lane-{roads}-head"), page.locator(f"#lane-{transport}-head")
+    expect(roads_head).to_contain_text("открыто: 1")
+    expect(roads_head.locator(".lane-overdue")).to_have_text("просрочено: 1")
+    expect(transport_head).to_contain_text("открыто: 0")
+    page.locator(f"#incident-{incident_id} .card-move").click()
+    dialog = page.locator("#move-dialog")
+    dialog.locator("select[name=to_department]").select_option(str(transport))
+    dialog.locator("textarea[name=text]").fill("Маршрут автобуса — Транспорт")
+    dialog.get_by_role("button", name="Переместить").click()
+    expect(cards(page, transport, "new").locator(f"#incident-{incident_id}")).to_be_visible()
+    expect(roads_head).to_contain_text("открыто: 0")
+    expect(roads_head.locator(".lane-overdue")).to_have_count(0)
+    expect(transport_head).to_contain_text("открыто: 1")
+    expect(transport_head.locator(".lane-overdue")).to_have_text("просрочено: 1")
+    page.watch.assert_clean()
