@@ -283,6 +283,31 @@ def test_successful_sign_ins_do_not_use_up_the_limit(app, limited, make):
         assert attempt(limited.test_client(), login, PASSWORD, "10.0.3.1").status_code == 302
 
 
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_trusted_proxy_the_limits_count_the_clients_address(app, make, hops):
+    """With MCU_PROXY_HOPS=1 every client behind the proxy has its own limit; without it a forged
+    X-Forwarded-For changes nothing (all requests come from the one proxy address)."""
+    was = limiter.enabled
+    proxied = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": app.config["DATABASE_URL"],
+                          "DEMO": False, "SECURE_COOKIES": False, "RATELIMIT_ENABLED": True,
+                          "RATELIMIT_STORAGE_URI": "memory://", "PROXY_HOPS": hops})
+    try:
+        login = login_name(app, make.user("operator"))
+        client = proxied.test_client()
+        for n in range(20):
+            env = {"REMOTE_ADDR": "10.9.0.1", "HTTP_X_FORWARDED_FOR": f"203.0.113.{n}"}
+            token = csrf_from(client.get("/login", environ_base=env).get_data(as_text=True))
+            client.post("/login", data={"login": f"guess{n}", "password": "x", "csrf_token": token},
+                        environ_base=env)
+        env = {"REMOTE_ADDR": "10.9.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+        token = csrf_from(client.get("/login", environ_base=env).get_data(as_text=True))
+        fresh = client.post("/login", data={"login": login, "password": PASSWORD, "csrf_token": token},
+                            environ_base=env)
+        assert fresh.status_code == (302 if hops else 429)
+    finally:
+        limiter.enabled = was
+
+
 def test_rate_limit_storage_follows_redis_url():
     other = create_app({"SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "RATELIMIT_ENABLED": False,
                         "REDIS_URL": "redis://127.0.0.1:6379/12"})
