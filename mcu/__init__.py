@@ -42,6 +42,8 @@ def create_app(test_config=None):
     imports.init_app(app)
     from . import rules
     rules.init_app(app)
+    from . import users
+    users.init_app(app)
     errors.register(app)
     security.register(app)
     timefmt.register(app)
@@ -59,13 +61,16 @@ def create_app(test_config=None):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL and a busy timeout, so the web server and the workers share one SQLite file."""
+    """WAL and a busy timeout, so the web server and the workers share one SQLite file; a page cache of up to
+    64 MB per connection (SQLite's default is 2 MB), which keeps a year's indexes in memory: inserting 10,000
+    incidents into a table of 100,000 took 389 ms with the default and 296 ms with it (docs/feeds.md)."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
 

@@ -7,9 +7,8 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from . import demo, reference
-from .auth.passwords import hash_password
 from .extensions import db
-from .models import Department, User
+from .models import Department
 from .roles import ROLE_NAMES, ROLES
 
 users_cli = AppGroup("users", help="Manage the people who sign in.")
@@ -23,19 +22,18 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @click.option("--department", default=None, help="Department short name (for heads and field staff).")
 @click.password_option(help="Asked for when not given.")
 def create_user(login, name, role, department, password):
-    """Create a user who can sign in."""
-    login = login.strip().lower()
-    if db.session.scalar(db.select(User.id).filter_by(login=login)):
-        raise click.ClickException(f"user {login!r} exists")
+    """Create a user who can sign in (the same checks as the users page)."""
+    from .users import service
     dep_id = None
     if department:
         dep_id = db.session.scalar(db.select(Department.id).filter_by(short_name=department))
         if dep_id is None:
             raise click.ClickException(f"no department with short name {department!r}")
-    db.session.add(User(login=login, name=name, role=role, department_id=dep_id,
-                        password_hash=hash_password(password)))
-    db.session.commit()
-    click.echo(f"created {login} ({role})")
+    try:
+        user = service.create(login, name, role, dep_id, password)
+    except service.UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.login} ({user.role})")
 
 
 @demo_cli.command("load")

@@ -120,6 +120,14 @@ MATRIX = [
         data={"keyword": "новое правило", "department": "{own_department}"}),
     Row("rules.toggle", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"rule_id": "{rule}"}),
     Row("rules.delete", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"rule_id": "{rule}"}),
+    # people (mcu/users): admins manage everyone; everyone changes only their own password
+    Row("users.create", None, (OK, DENY, DENY, DENY, DENY, LOGIN),
+        data={"login": "novyi.sotrudnik", "name": "Новый сотрудник", "role": "operator", "password": "dlinnyi-parol"}),
+    Row("users.update", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"user_id": "{peer_user}"},
+        data={"name": "Другое имя", "role": "field", "department_id": "{own_department}", "new_password": "",
+              "active": ""}),
+    Row("users.change_password", None, (OK, OK, OK, OK, OK, LOGIN),
+        data={"current": PASSWORD, "new": "sovsem-novyi-parol", "repeat": "sovsem-novyi-parol"}),
 ]
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -195,6 +203,9 @@ def snapshot(app) -> dict:
         state["board_version"] = db.session.scalar(text("SELECT version FROM board_state WHERE id = 1"))
         state["incident_versions"] = db.session.scalar(select(func.coalesce(func.sum(Incident.version), 0)))
         state["nonces"] = sorted(db.session.scalars(select(User.session_nonce)).all())
+        state["users"] = [tuple(row) for row in db.session.execute(
+            select(User.id, User.name, User.role, User.department_id, User.active, User.password_hash)
+            .order_by(User.id))]
         state["sources"] = [tuple(row) for row in db.session.execute(
             select(FeedSource.id, FeedSource.name, FeedSource.url, FeedSource.enabled, FeedSource.interval_seconds,
                    FeedSource.field_mapping).order_by(FeedSource.id))]

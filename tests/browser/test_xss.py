@@ -457,7 +457,7 @@ def test_detail_pages_show_payloads_as_text(app, world, admin, browser_page):
     expect(page.locator(".incident-duplicates")).to_contain_text(shown(stored(p(21), 300)))
 
 
-def test_list_sources_and_login_pages_show_payloads_as_text(app, world, admin, browser_page):
+def test_list_sources_users_and_login_pages_show_payloads_as_text(app, world, admin, browser_page):
     page = browser_page
     page.goto("/login?next=" + quote("javascript:" + RUN, safe=""))
     page.locator("#login").fill(PAYLOADS[50][:80])
@@ -484,3 +484,11 @@ def test_list_sources_and_login_pages_show_payloads_as_text(app, world, admin, b
     page.goto("/sources/")
     check_page(page, "feed sources")
     expect(page.locator("main")).to_contain_text(shown(stored(p(1))))
+    page.goto("/users/")
+    check_page(page, "users")
+    users = page.locator("table.users").text_content()
+    for name in world.user_names[:10]:
+        assert shown(name) in users, name
+    first = page.locator("table.users tbody tr a").first
+    first.click()
+    check_page(page, "user form")
