@@ -99,10 +99,7 @@ def create():
 
 
 def source_or_404(source_id: int) -> FeedSource:
-    source = db.session.get(FeedSource, source_id)
-    if source is None:
-        abort(404)
-    return source
+    return db.get_or_404(FeedSource, source_id)
 
 
 @bp.get("/<int:source_id>/edit")

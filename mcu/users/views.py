@@ -59,19 +59,12 @@ def create():
     return redirect(url_for("users.index"), 303)
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.get("/users/<int:user_id>")
 @login_required
 def edit(user_id: int):
     """A user's form: name, role, department, active, and a new password when one is set."""
     _require_admin()
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     return _form_page(user, {"name": user.name, "role": user.role, "department_id": str(user.department_id or ""),
                              "active": user.active})
 
@@ -81,7 +74,7 @@ def edit(user_id: int):
 def update(user_id: int):
     """Save the user; a new password or deactivation ends their other sessions."""
     _require_admin()
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     values = {k: request.form.get(k, "") for k in ("name", "role", "department_id")}
     values["active"] = request.form.get("active") == "y"
     try:
