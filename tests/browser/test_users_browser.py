@@ -43,3 +43,7 @@ def test_an_admin_adds_a_field_worker_who_signs_in_on_a_phone_and_changes_the_pa
         context.close()
     page.goto("/users/")
     expect(page.locator("table.users")).to_contain_text("sidorov")
+    page.set_viewport_size({"width": 390, "height": 844})  # the admin's forms fit a phone too
+    for path in ("/users/", "/users/new", "/account/password"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
