@@ -130,6 +130,8 @@ def upsert_incidents(records: list[Record], source_name: str, feed_source_id: in
 
 
 def _upsert(records, source_name, feed_source_id, default_channel, commit) -> IngestResult:
+    """upsert_incidents with the collector paused: check and fingerprint each record, sort the batch into
+    new, changed and unchanged against what is stored, then write the new and the changed."""
     result = IngestResult()
     latest: dict[str, tuple[Record, str, bytes]] = {}  # id -> (record, hash, raw JSON)
     for n, rec in enumerate(records, 1):
