@@ -51,8 +51,8 @@ def add(name, url, kind, interval, token, disabled):
         raise click.ClickException(f"unknown kind {kind!r}: one of {', '.join(ADAPTERS)}")
     if not url.lower().startswith(("http://", "https://")):
         raise click.ClickException("url must start with http:// or https://")
-    from .views import RESERVED_NAMES
-    if name.casefold() in RESERVED_NAMES or db.session.scalar(db.select(FeedSource.id).where(FeedSource.name == name)):
+    from .views import name_taken
+    if name_taken(name, None):
         raise click.ClickException(f"the name {name!r} is taken (a feed source, manual entry or imports)")
     db.session.add(FeedSource(name=name, url=url, kind=kind, interval_seconds=interval, credentials=token,
                               enabled=not disabled, cursor=""))

@@ -63,7 +63,7 @@ def _mapping_text(mapping) -> str:
 RESERVED_NAMES = ("manual", "import")  # the keys of manual entry and file imports (incident.source)
 
 
-def _name_taken(name: str, source_id: int | None) -> bool:
+def name_taken(name: str, source_id: int | None) -> bool:
     """Another source has the name, or manual entry or imports key their incidents by it."""
     if name.casefold() in RESERVED_NAMES:
         return True
@@ -85,7 +85,7 @@ def create():
     """Store a new source; it is polled on the scheduler's next tick."""
     require_admin()
     form = _form()
-    if form.validate_on_submit() and not _name_taken(form.name.data.strip(), None):
+    if form.validate_on_submit() and not name_taken(form.name.data.strip(), None):
         source = FeedSource(name=form.name.data.strip(), kind=form.kind.data, url=form.url.data.strip(),
                             credentials=form.credentials.data or "", interval_seconds=form.interval_seconds.data,
                             enabled=form.enabled.data, field_mapping=form.mapping(), cursor="")
@@ -93,7 +93,7 @@ def create():
         db.session.commit()
         flash(_("Источник «%(name)s» добавлен.", name=source.name), "success")
         return redirect(url_for("sources.index"))
-    if form.name.data and _name_taken(form.name.data.strip(), None):
+    if form.name.data and name_taken(form.name.data.strip(), None):
         form.name.errors = list(form.name.errors) + [_("Это название уже занято: источником, ручным вводом или импортом")]
     return render_template("sources/form.html", form=form, source=None, stored_credentials=None), 400
 
@@ -120,7 +120,7 @@ def update(source_id):
     source = source_or_404(source_id)
     form = _form(source)
     name = (form.name.data or "").strip()
-    if form.validate_on_submit() and not _name_taken(name, source.id):
+    if form.validate_on_submit() and not name_taken(name, source.id):
         if form.url.data.strip() != source.url or form.kind.data != source.kind:
             source.cursor = ""
         if name != source.name:  # its incidents are keyed by the name: they follow it, so no record comes twice
@@ -136,7 +136,7 @@ def update(source_id):
         db.session.commit()
         flash(_("Источник «%(name)s» сохранён.", name=source.name), "success")
         return redirect(url_for("sources.index"))
-    if name and _name_taken(name, source.id):
+    if name and name_taken(name, source.id):
         form.name.errors = list(form.name.errors) + [_("Это название уже занято: источником, ручным вводом или импортом")]
     db.session.rollback()
     return render_template("sources/form.html", form=form, source=source,

@@ -134,3 +134,22 @@ def test_a_reroute_updates_both_lane_headings_at_once(app, make, desktop_page, s
     expect(transport_head).to_contain_text("открыто: 1")
     expect(transport_head.locator(".lane-overdue")).to_have_text("просрочено: 1")
     page.watch.assert_clean()
+
+
+def test_a_head_returns_a_misrouted_card_and_their_lane_count_drops(app, make, desktop_page, sign_in, monkeypatch):
+    monkeypatch.setitem(app.config, "BOARD_POLL_SECONDS", 3600)  # the move alone must update the heading
+    page = desktop_page
+    roads = make.department("Дороги")
+    incident_id = make.incident(text="Это не про дороги, а про школу")
+    make.incident(text="А это про дороги")
+    sign_in(page, "head", "Дороги")
+    head = page.locator(f"#lane-{roads}-head")
+    expect(head).to_contain_text("открыто: 2")
+    page.locator(f"#incident-{incident_id} .card-move").click()
+    dialog = page.locator("#move-dialog")
+    dialog.locator("select[name=to_department]").select_option("none")
+    dialog.locator("textarea[name=text]").fill("Это вопрос образования")
+    dialog.get_by_role("button", name="Переместить").click()
+    expect(page.locator(f"#incident-{incident_id}")).to_have_count(0)
+    expect(head).to_contain_text("открыто: 1")
+    page.watch.assert_clean()  # the operator's lane is not on this board: its redraw is simply not placed
