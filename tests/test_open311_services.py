@@ -147,3 +147,11 @@ def test_only_open311_sources_have_a_services_page(app, client, auth, make):
     auth.as_role(make, "admin")
     assert client.get(f"/sources/{source_id}/services").status_code == 404
     assert f"/sources/{source_id}/services" not in client.get("/sources/").get_data(as_text=True)
+
+
+def test_a_mapping_stored_malformed_before_is_read_as_empty_not_as_an_error(app, client, auth, make, server):
+    server.routes["/open311/services.json"] = (200, services_json([("S1", "Ямы")]))
+    source_id = add_source(app, server.url("/open311"), {"services": ["Ямы"], "topics": "Дороги"})
+    auth.as_role(make, "admin")
+    page = client.get(f"/sources/{source_id}/services")
+    assert page.status_code == 200 and selected(page.get_data(as_text=True), "Ямы") == "— не задана —"

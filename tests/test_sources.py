@@ -141,3 +141,40 @@ def test_the_names_manual_entry_and_imports_use_are_refused(app, client, auth, m
     response = form(client, "/sources/new", name=name)
     assert response.status_code == 400 and "название уже занято" in response.get_data(as_text=True)
     assert app.test_cli_runner().invoke(args=["feeds", "add", name, "https://x.example"]).exit_code != 0
+
+
+@pytest.mark.parametrize("mapping,message", [
+    ('{"services": ["Ямы"]}', "«services» — объект"),
+    ('{"topics": {"Potholes": 5}}', "«topics» — объект"),
+    ('{"page_size": "много"}', "«page_size» — целое число"),
+])
+def test_an_open311_mapping_that_cannot_work_is_refused_in_russian(app, client, auth, make, mapping, message):
+    auth.as_role(make, "admin")
+    response = form(client, "/sources/new", kind="open311", url="https://city.example/open311/v2",
+                    field_mapping=mapping)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Сопоставление для «Open311 GeoReport v2»" in html and message in html
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(FeedSource.id))) == 0
+
+
+@pytest.mark.parametrize("mapping,message", [
+    ('{"fields": ["text"]}', "«fields» — объект"),
+    ('{"fields": {"txt": "body.message"}}', "неизвестные поля в «fields»: txt; известны: external_id"),
+    ('{"values": {"channel": "im"}}', "«values» — объект"),
+    ('{"limit": 0}', "«limit» — целое число от 1 до 5000"),
+    ('{"timezone": "Mars/Olympus"}', "неизвестный часовой пояс «Mars/Olympus»"),
+    ('{"items": 5}', "«items» — строка"),
+])
+def test_a_cur_mapping_that_cannot_work_is_refused_in_russian(app, client, auth, make, mapping, message):
+    auth.as_role(make, "admin")
+    response = form(client, "/sources/new", field_mapping=mapping)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Сопоставление для «ЦУР (JSON)»" in html and message in html
+
+
+def test_a_working_cur_mapping_is_kept(app, client, auth, make):
+    auth.as_role(make, "admin")
+    mapping = ('{"fields": {"text": "body.message", "author": "body.user.name"}, "values": {"channel": {"VK": "im"}},'
+               ' "timezone": "Asia/Vladivostok", "limit": 200, "items": "data.items", "next_cursor": null}')
+    assert form(client, "/sources/new", field_mapping=mapping).status_code == 302

@@ -1,4 +1,5 @@
 """The ЦУР JSON feed (the project's own contract, docs/feeds.md), with a per-source field mapping."""
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import http as feed_http
 from . import values
@@ -25,6 +26,32 @@ def mapping(source) -> dict:
             "date_format": given.get("date_format"), "limit": given.get("limit", DEFAULT_LIMIT),
             "cursor_param": given.get("cursor_param", "cursor"), "limit_param": given.get("limit_param", "limit"),
             **document}
+
+
+def mapping_problem(given: dict) -> str | None:
+    """Why a ЦУР source's mapping cannot be used, in Russian, or None (checked when an admin saves it)."""
+    fields = given.get("fields", {})
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        return "«fields» — объект вида {\"наше поле\": \"путь.в.записи\"}"
+    unknown = sorted(set(fields) - set(FIELDS))
+    if unknown:
+        return f"неизвестные поля в «fields»: {', '.join(unknown)}; известны: {', '.join(FIELDS)}"
+    maps = given.get("values", {})
+    if not isinstance(maps, dict) or not all(isinstance(t, dict) and all(isinstance(v, str) for v in t.values())
+                                             for t in maps.values()):
+        return "«values» — объект вида {\"поле\": {\"их значение\": \"наше\"}}"
+    for key in ("items", "next_cursor", "has_more", "cursor_param", "limit_param", "timezone", "date_format"):
+        if given.get(key) is not None and not isinstance(given[key], str):
+            return f"«{key}» — строка (или null)"
+    limit = given.get("limit", DEFAULT_LIMIT)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 5000:
+        return "«limit» — целое число от 1 до 5000"
+    if given.get("timezone"):
+        try:
+            ZoneInfo(given["timezone"])
+        except (ValueError, ZoneInfoNotFoundError):
+            return f"неизвестный часовой пояс «{given['timezone']}»"
+    return None
 
 
 def fetch(source, cursor, http) -> bytes:

@@ -20,14 +20,34 @@ LON_KEYS = ("long", "lon", "lng", "longitude")
 LAT_KEYS = ("lat", "latitude")
 
 
+MAP_KEYS = ("services", "topics", "statuses")  # the mapping's keys whose values are {"their word": "ours"}
+
+
 def mapping(source) -> dict:
-    """The source's settings over the defaults: format, cursor parameter, page size, service → topic maps."""
+    """The source's settings over the defaults: format, cursor parameter, page size, service → topic maps.
+    A map that is not an object of texts (the form refuses one: `mapping_problem`) counts as empty."""
     given = dict(getattr(source, "field_mapping", None) or {})
+    maps = {key: given[key] if _text_map(given.get(key)) else {} for key in MAP_KEYS}
     return {"format": given.get("format", "json"), "cursor_param": given.get("cursor_param", "start_date"),
             "page_size": int(given.get("page_size", PAGE_SIZE)), "paging": given.get("paging", True),
-            "jurisdiction_id": given.get("jurisdiction_id"), "services": given.get("services") or {},
-            "topics": given.get("topics") or {}, "statuses": {**STATUSES, **(given.get("statuses") or {})},
+            "jurisdiction_id": given.get("jurisdiction_id"), "services": maps["services"],
+            "topics": maps["topics"], "statuses": {**STATUSES, **maps["statuses"]},
             "timezone": given.get("timezone") or "UTC"}
+
+
+def _text_map(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def mapping_problem(given: dict) -> str | None:
+    """Why an Open311 source's mapping cannot be used, in Russian, or None."""
+    for key in MAP_KEYS:
+        if key in given and not _text_map(given[key]):
+            return f"«{key}» — объект вида {{\"их значение\": \"наша тематика или статус\"}}"
+    size = given.get("page_size", PAGE_SIZE)
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 1000:
+        return "«page_size» — целое число от 1 до 1000"
+    return None
 
 
 def read_cursor(cursor: str | None) -> dict:

@@ -50,6 +50,12 @@ class SourceForm(FlaskForm):
                 raise ValidationError(_l("Это не JSON: %(error)s", error=str(exc))) from None
             if not isinstance(value, dict):
                 raise ValidationError(_l("Сопоставление полей — JSON-объект вида {\"поле\": \"наше поле\"}"))
+            from ..feeds import ADAPTERS, KIND_NAMES
+            adapter = ADAPTERS.get(self.kind.data)
+            problem = adapter.mapping_problem(value) if adapter else None
+            if problem:
+                raise ValidationError(_l("Сопоставление для «%(kind)s»: %(problem)s", kind=KIND_NAMES[self.kind.data],
+                                         problem=problem))
 
     def mapping(self) -> dict | None:
         """The mapping as a dict, or None when left empty."""
