@@ -152,3 +152,11 @@ def test_the_command_line_and_the_page_refuse_the_same_bad_users(app):
                                "--department", "Дороги", "--password", "dlinnyi-parol"])
     assert good.exit_code == 0, good.output
     assert sign_in(app, "ivanova", "dlinnyi-parol")[1].status_code == 302
+
+
+def test_an_admin_setting_their_own_password_on_the_users_page_stays_signed_in_here_only(app, client, auth, make):
+    me = auth.as_role(make, "admin")
+    other, _signed = sign_in(app, login_of(app, me))
+    response = send(client, f"/users/{me}", name="Я сам", role="admin", active="y", new_password="svoi-novyi-parol")
+    assert response.status_code == 303
+    assert client.get("/users/").status_code == 200 and other.get("/board").status_code == 302

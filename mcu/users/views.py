@@ -84,6 +84,9 @@ def update(user_id: int):
     except service.UserError as exc:
         db.session.rollback()
         return _form_page(user, values, exc, 400)
+    if user.id == current_user.id:  # an admin's own new password: this session carries the new nonce
+        login_user(user)
+        mark_active()
     if changed:
         flash(_("«%(login)s»: изменено — %(what)s.", login=user.login, what=", ".join(changed)), "success")
     else:
