@@ -5,6 +5,7 @@ import os
 from flask import Flask, redirect, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -20,7 +21,6 @@ def create_app(test_config=None):
     config.load(app, test_config)
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops:  # behind nginx & co: the client's address (rate limits, logs) and scheme come from the proxy
-        from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
@@ -32,23 +32,28 @@ def create_app(test_config=None):
                    timezone_selector=lambda: app.config["TIMEZONE"])
     limiter.init_app(app)
 
-    from . import auth, board, errors, incidents, security, timefmt
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(board.bp)
-    app.register_blueprint(incidents.bp)
-    from . import sources
-    sources.init_app(app)
-    from . import imports
-    imports.init_app(app)
-    from . import rules
-    rules.init_app(app)
-    from . import users
-    users.init_app(app)
+    # The app factory is the composition root: it may import every area, here rather than at module level,
+    # because every area imports modules of this package (a module-level import would be a cycle).
+    from . import (
+        auth,
+        board,
+        cli,
+        errors,
+        imports,
+        incidents,
+        navigation,
+        rules,
+        security,
+        sources,
+        timefmt,
+        users,
+    )
+    for area in (auth, board, incidents, sources, imports, rules, users):
+        area.init_app(app)
     errors.register(app)
     security.register(app)
     timefmt.register(app)
-
-    from . import cli
+    navigation.register(app)
     cli.register(app)
 
     @app.get("/")

@@ -10,6 +10,8 @@ from . import demo, reference
 from .extensions import db
 from .models import Department
 from .roles import ROLE_NAMES, ROLES
+from .sources.demo_feed import ensure_source
+from .users import service as users_service
 
 users_cli = AppGroup("users", help="Manage the people who sign in.")
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -23,15 +25,14 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @click.password_option(help="Asked for when not given.")
 def create_user(login, name, role, department, password):
     """Create a user who can sign in (the same checks as the users page)."""
-    from .users import service
     dep_id = None
     if department:
         dep_id = db.session.scalar(db.select(Department.id).filter_by(short_name=department))
         if dep_id is None:
             raise click.ClickException(f"no department with short name {department!r}")
     try:
-        user = service.create(login, name, role, dep_id, password)
-    except service.UserError as exc:
+        user = users_service.create(login, name, role, dep_id, password)
+    except users_service.UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.login} ({user.role})")
 
@@ -60,7 +61,6 @@ def register(app):
             click.echo("Демо-доступ (пароль у всех: demo):")
             for login, role in users:
                 click.echo(f"  {login:<10} {ROLE_NAMES[role]}")
-            from .sources.demo_feed import ensure_source
             click.echo(f"Демо-лента ЦУР: {ensure_source(os.environ.get('PORT', '5000'))}")
             click.echo("")
         click.echo(f"База данных: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")

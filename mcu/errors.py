@@ -5,9 +5,11 @@ from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from .web import is_htmx
+
 log = logging.getLogger(__name__)
 
-MESSAGES = {
+NOTICES = {
     400: _l("Запрос не понят: проверьте адрес или данные формы."),
     403: _l("У вас нет прав на это действие."),
     404: _l("Такой страницы или сообщения нет."),
@@ -33,10 +35,10 @@ def register(app):
 
 
 def page(code: int, detail: str | None = None):
-    """The error page, or a bare message when htmx asked for a fragment."""
-    message = str(MESSAGES.get(code, MESSAGES[500]))
+    """The error page, or a bare notice when htmx asked for a fragment."""
+    notice = str(NOTICES.get(code, NOTICES[500]))
     # werkzeug's default English descriptions are not for our users; our own aborts pass Russian text.
     if detail and not detail.isascii():
-        message = detail
-    template = "errors/_message.html" if request.headers.get("HX-Request") else "errors/error.html"
-    return render_template(template, code=code, message=message), code
+        notice = detail
+    template = "errors/_notice.html" if is_htmx() else "errors/error.html"
+    return render_template(template, code=code, notice=notice), code

@@ -16,7 +16,7 @@ EVENT_NAMES = {
     "comment": _l("Комментарий"),
     "reorder": _l("Порядок в колонке"),
     "duplicate": _l("Дубликат"),
-    "returned_to_operator": _l("Возвращено оператору"),
+    "unrouted": _l("Возвращено оператору"),
 }
 
 

@@ -28,6 +28,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value) -> datetime | None:
+    """A stored datetime (text on SQLite, naive on PostgreSQL; naive UTC on both) as aware UTC: the one place
+    raw database time becomes a moment, for the column type and for the hot paths that read raw values."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC on every database, hands back aware UTC datetimes."""
 
@@ -42,11 +52,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if isinstance(value, str):  # raw SQLite text in bulk paths
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC)
+        return as_utc(value)
 
 
 class Department(db.Model):

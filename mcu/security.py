@@ -4,7 +4,7 @@ Background polling marker: a request is background polling (and so does NOT exte
 idle time) when it carries the header ``X-MCU-Background: 1``. static/js/app.js adds it to every
 htmx request fired by an ``hx-trigger="every …"`` poll; any other automatic request (a poll made
 with ``load delay:…``, a script's fetch) sends it itself, e.g. ``hx-headers='{{ background_headers }}'``
-(a Jinja global). Code that needs to know asks :func:`is_background`. Every other request by a
+(a Jinja global). Code that needs to know asks :func:`mcu.web.is_background`. Every other request by a
 signed-in person counts as a real action and moves the idle clock. See docs/security.md.
 """
 import time
@@ -16,24 +16,16 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-BACKGROUND_HEADER = "X-MCU-Background"
-BACKGROUND_HEADERS_JSON = '{"' + BACKGROUND_HEADER + '": "1"}'
+from .auth.forms import LoginForm
+from .errors import page
+from .extensions import login_manager
+from .web import BACKGROUND_HEADERS_JSON, is_background
+
 LAST_SEEN_KEY = "_seen"  # epoch seconds of the last real action, kept in the signed session cookie
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
        "form-action 'self'; frame-ancestors 'none'")
-
-
-def is_background(req=None) -> bool:
-    """True when the request is automatic polling, which must not count as a person's action."""
-    req = req or request
-    return req.headers.get(BACKGROUND_HEADER, "") == "1"
-
-
-def is_htmx(req=None) -> bool:
-    """True for requests htmx makes (they get fragments and HX-Redirect, never full pages)."""
-    return bool((req or request).headers.get("HX-Request"))
 
 
 def now() -> int:
@@ -70,7 +62,6 @@ def enforce_idle_timeout():
               "info")
         if request.endpoint == "auth.login":
             return None
-        from .extensions import login_manager
         return login_manager.unauthorized()
     if not is_background():
         mark_active()
@@ -79,25 +70,20 @@ def enforce_idle_timeout():
 
 def csrf_failed(exc):
     """A CSRF failure in Russian: a fragment for htmx, the sign-in form again for a stale login page."""
-    from .errors import page
     message = _("Страница устарела: обновите её и повторите действие. Введённое не сохранено.")
     if request.endpoint == "auth.login":
-        from .auth.forms import LoginForm
         form = LoginForm(formdata=None, login=request.form.get("login", "")[:80])
         return render_template("auth/login.html", form=form,
                                error=_("Страница входа устарела: введите пароль ещё раз.")), 400
     if not current_user.is_authenticated:
         # the session behind the page has ended: send the person to sign in, never a form into a lane
-        from .extensions import login_manager
         return login_manager.unauthorized()
     return page(400, message)
 
 
 def rate_limited(exc):
     """Too many sign-in attempts: the sign-in page again with a Russian notice, status 429."""
-    from .errors import page
     if request.endpoint == "auth.login":
-        from .auth.forms import LoginForm
         form = LoginForm(formdata=None, login=request.form.get("login", "")[:80])
         return render_template("auth/login.html", form=form, error=_(
             "Слишком много попыток входа. Подождите минуту и попробуйте снова.")), 429

@@ -76,7 +76,7 @@ MATRIX = [
       for t, o in [("own", (OK, OK, DENY, DENY, DENY, LOGIN)),
                    ("other", (OK, OK, HIDE, HIDE, DENY, LOGIN))]],
     *[Row("incidents.move", t, o, note="return",
-          data={"to_department": "none", "text": "Не по компетенции", "version": "{version}"})
+          data={"to_department": "unrouted", "text": "Не по компетенции", "version": "{version}"})
       for t, o in [("own", (OK, OK, OK, DENY, DENY, LOGIN)),
                    ("other", (OK, OK, HIDE, HIDE, DENY, LOGIN))]],
     *[Row("incidents.answer", t, o, state={"status": "in_progress"},

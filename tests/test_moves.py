@@ -99,12 +99,12 @@ def test_htmx_move_returns_the_two_cells_not_the_board(app, client, auth, make):
     response = move(client, moved, 1, to_status="in_progress", from_status="new", from_department=roads)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert f'hx-target="#col-{roads}-new"' in body and f'hx-target="#col-{roads}-in_progress"' in body
+    assert f'hx-target="#cell-{roads}-new"' in body and f'hx-target="#cell-{roads}-in_progress"' in body
     assert "Соседка в новой колонке" in body
     assert body.count("<hx-partial") == 3  # two cells and the (emptied) dialog slot
     assert 'id="lanes"' not in body
     board = client.get("/board").get_data(as_text=True)
-    column = board[board.index(f'id="col-{roads}-in_progress"'):]
+    column = board[board.index(f'id="cell-{roads}-in_progress"'):]
     assert "Карточка для переноса" in column[:column.index("</section>")]
 
 
@@ -124,8 +124,8 @@ def test_a_move_that_changes_a_lane_count_redraws_the_lane_headings_at_once(app,
     body = move(client, rerouted, 1, to_department=transport, text="Это про автобусы").get_data(as_text=True)
     assert lane_head(body, roads) == "Управление дорог и внешнего благоустройства открыто: 1 просрочено: 1"
     assert lane_head(body, transport) == "Управление транспорта открыто: 2 просрочено: 1"
-    body = move(client, rerouted, 2, to_department="none", text="Не по компетенции").get_data(as_text=True)
-    assert lane_head(body, "none") == "Не распределено открыто: 1 просрочено: 1"
+    body = move(client, rerouted, 2, to_department="unrouted", text="Не по компетенции").get_data(as_text=True)
+    assert lane_head(body, "unrouted") == "Не распределено открыто: 1 просрочено: 1"
     assert lane_head(body, transport) == "Управление транспорта открыто: 1"
     # a step that keeps the card open with the same deadline leaves the headings alone
     kept = make.incident(department_id=transport)
@@ -209,10 +209,10 @@ def test_head_returns_misrouted_card_to_operator(app, client, auth, make):
     auth.as_role(make, "head", "Дороги")
     incident_id = make.incident()
     response = post(client, f"/incidents/{incident_id}/move",
-                    {"version": 1, "to_department": "none", "text": "Это не дороги", "before": "top"}, htmx=False)
+                    {"version": 1, "to_department": "unrouted", "text": "Это не дороги", "before": "top"}, htmx=False)
     assert response.status_code == 302
     assert get(app, incident_id).department_id is None
-    assert events(app, incident_id, "returned_to_operator")[0][3] == "Это не дороги"
+    assert events(app, incident_id, "unrouted")[0][3] == "Это не дороги"
     assert client.get(f"/incidents/{incident_id}").status_code == 404  # out of the head's lane now
 
 

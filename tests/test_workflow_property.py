@@ -21,8 +21,8 @@ def board(client) -> dict:
     """{(lane, status): [card ids in order]} as the board shows it."""
     html = client.get("/board").get_data(as_text=True)
     cells = {}
-    for piece in html.split('<section class="column')[1:]:
-        lane, status = re.search(r'id="col-(\w+?)-(\w+)"', piece).groups()
+    for piece in html.split('<section class="cell')[1:]:
+        lane, status = re.search(r'id="cell-(\w+?)-(\w+)"', piece).groups()
         cells[(lane, status)] = [int(i) for i in re.findall(r'data-id="(\d+)"', piece[:piece.index("</section>")])]
     return cells
 

@@ -1,6 +1,9 @@
 """Signing in and out."""
-from flask import Blueprint
 
-bp = Blueprint("auth", __name__)
 
-from . import views  # noqa: F401
+def init_app(app):
+    """Register the sign-in pages."""
+    # app factory: the views load when the app is made, never when a module imports this area
+    from . import views
+
+    app.register_blueprint(views.bp)

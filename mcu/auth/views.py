@@ -2,16 +2,26 @@
 import secrets
 from urllib.parse import urlsplit
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
 from ..models import User
-from ..security import is_htmx, mark_active
-from . import bp
+from ..security import mark_active
+from ..web import is_htmx
 from .forms import LoginForm
 from .passwords import authenticate
+
+bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None

@@ -1,6 +1,9 @@
 """The board: lanes by department, columns by status."""
-from flask import Blueprint
 
-bp = Blueprint("board", __name__)
 
-from . import views  # noqa: F401
+def init_app(app):
+    """Register the board pages."""
+    # app factory: the views load when the app is made, never when a module imports this area
+    from . import views
+
+    app.register_blueprint(views.bp)

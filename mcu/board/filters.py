@@ -3,7 +3,10 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-UNROUTED = "none"  # the department filter value for the «Не распределено» lane
+from ..lanes import UNROUTED_KEY
+
+UNROUTED = UNROUTED_KEY  # the department filter value for the «Не распределено» lane
+LEGACY_UNROUTED = "none"  # how bookmarks made before the glossary name it
 MAX_QUERY = 200
 
 
@@ -39,7 +42,7 @@ def parse(args, departments: dict, topics: dict, channels_by_code: dict) -> Filt
     """Read and check the filters against the known departments, topics and channels."""
     f = Filters()
     raw = _one(args, "department")
-    if raw == UNROUTED:
+    if raw in (UNROUTED, LEGACY_UNROUTED):
         f.department = UNROUTED
     elif raw:
         if raw.isdigit() and int(raw) in departments:

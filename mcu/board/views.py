@@ -1,18 +1,23 @@
 """Board pages: the whole city, or one department, filtered by what the URL says."""
 from datetime import UTC, datetime
 
-from flask import current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
+from ..access import can_move
 from ..extensions import db
 from ..lookups import load as load_lookups
-from ..models import BoardState
+from ..models import BoardState, Department
+from ..roles import can
 from ..timefmt import city_tz
+from ..web import is_htmx
 from ..workflow import BOARD_COLUMNS, STATUS_NAMES
-from . import bp
+from .cards import CardCache, CardContext
 from .filters import UNROUTED, parse
-from .queries import CardCache, CardContext, board_cells, lanes
+from .queries import board_cells, lanes
+
+bp = Blueprint("board", __name__)
 
 
 def board_context():
@@ -35,7 +40,18 @@ def board_context():
         "solved_window_hours": cfg["SOLVED_WINDOW_HOURS"],
         "poll_seconds": cfg["BOARD_POLL_SECONDS"],
         "generated_at": now,
+        "drag": drag_mode(current_user.role),
+        "can_move": can_move(current_user.role),
     }
+
+
+def drag_mode(role: str) -> str:
+    """How far this role's drag reaches: the whole board (routing between lanes), its lane, or no drag."""
+    if can(role, "route"):
+        return "board"
+    if can(role, "move"):
+        return "lane"
+    return ""
 
 
 def current_version() -> int:
@@ -52,11 +68,11 @@ def show():
     costs the session lookup and one indexed read; a changed one returns the lanes to morph in.
     """
     since = request.args.get("since", "")
-    if since.isdigit() and request.headers.get("HX-Request") and current_version() == int(since):
+    if since.isdigit() and is_htmx() and current_version() == int(since):
         return "", 204
     context = board_context()
     status = 400 if context["filters"].errors else 200
-    if request.headers.get("HX-Request") and request.headers.get("HX-Request-Type") != "full":
+    if is_htmx() and request.headers.get("HX-Request-Type") != "full":
         return render_block("board/board.html", "lanes", **context), status
     return render_template("board/board.html", **context), status
 
@@ -64,8 +80,7 @@ def show():
 @bp.get("/board/departments.css")
 def department_colours():
     """Lane colours as a stylesheet, since the CSP forbids inline styles."""
-    from ..models import Department
     rows = db.session.execute(db.select(Department.id, Department.colour)).all()
-    css = "\n".join(f".lane-dep-{i} {{ --lane: {c}; }}" for i, c in rows
+    css = "\n".join(f".lane-{i} {{ --lane: {c}; }}" for i, c in rows
                     if c and c.startswith("#") and len(c) in (4, 7) and c[1:].isalnum())
     return css, 200, {"Content-Type": "text/css; charset=utf-8", "Cache-Control": "max-age=300"}

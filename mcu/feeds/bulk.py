@@ -4,7 +4,7 @@ transaction, without building a SQLAlchemy parameter set per row (measured in be
 Values must already be in the database's own form: `db_time()` for datetimes (SQLAlchemy's SQLite text
 format, naive UTC on PostgreSQL), JSON as text, booleans as bool.
 """
-from datetime import UTC, datetime
+from datetime import UTC
 
 from ..extensions import db
 
@@ -44,15 +44,6 @@ def time_writer():
     # the aware UTC form with its "+00:00" cut off, one C call per value
     return lambda d: None if d is None else (d if d.tzinfo is utc else d.astimezone(utc)).isoformat(
         " ", "microseconds")[:26]
-
-
-def read_time(value) -> datetime | None:
-    """A raw stored datetime (text on SQLite, naive on PostgreSQL) as aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC)
 
 
 def _raw_connection():

@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
 
 from ..extensions import db
-from ..models import Channel, Event, Incident, bump_board_version
+from ..models import Channel, Event, Incident, as_utc, bump_board_version
 from ..text import search_key
 from ..timefmt import city_tz
 from ..workflow import ANSWERED, INTERIM, NEW, RESOLVED, STATUS_NAMES
-from .bulk import EVENT_COLUMNS, insert_incidents, insert_many, read_time, time_writer
+from .bulk import EVENT_COLUMNS, insert_incidents, insert_many, time_writer
 from .bulk import existing as bulk_existing
 from .deadline_table import DeadlineTable
 from .records import Record, RowError
@@ -159,7 +159,7 @@ def _upsert(records, source_name, feed_source_id, default_channel, commit) -> In
             found = existing.get(key)
             if found is None:
                 creates.append((rec, digest, raw.decode()))
-            elif found[1] == digest or (found[2] and rec.updated_at and rec.updated_at < read_time(found[2])):
+            elif found[1] == digest or (found[2] and rec.updated_at and rec.updated_at < as_utc(found[2])):
                 result.unchanged += 1
             else:
                 changes.append((found[0], rec, digest, raw.decode()))

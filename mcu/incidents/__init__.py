@@ -1,6 +1,9 @@
-"""Incidents: the list of all messages, one message's detail, the actions on it and manual entry."""
-from flask import Blueprint
+"""Incidents: the list of all incidents, one incident's detail, the verbs on it and manual entry."""
 
-bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
-from . import actions, manual, views  # noqa: F401
+def init_app(app):
+    """Register the incident pages (the list and detail, the actions, manual entry) on one blueprint."""
+    # app factory: the views load when the app is made, never when a module imports this area
+    from . import actions, manual, views  # noqa: F401
+
+    app.register_blueprint(views.bp)

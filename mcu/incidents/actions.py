@@ -1,5 +1,5 @@
 """State-changing endpoints on one incident: move (drag, menu, reroute, return), answer, assign, comment,
-duplicate. Each one parses the form, calls one domain verb in ``mcu.moves`` and re-renders fresh state:
+duplicate. Each one parses the form, calls one verb of ``mcu.incidents.verbs`` and re-renders fresh state:
 board cells as htmx partials for htmx requests, a redirect (or the detail page with the error) otherwise.
 """
 from urllib.parse import urlsplit
@@ -8,22 +8,17 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
 
-from .. import casework, moves
+from ..access import allowed_targets, may
 from ..extensions import db
+from ..lanes import UNROUTED_KEY
 from ..lookups import load as load_lookups
-from ..models import User
-from ..roles import FIELD
 from ..timefmt import city_tz
+from ..web import is_htmx
 from ..workflow import BOARD_COLUMNS, NEEDS_ANSWER, NEEDS_REASON, STATUS_NAMES
-from . import bp
+from . import verbs
 from .cells import render_cells
-from .views import render_detail, visible_incident
-
-
-def _htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
+from .views import bp, render_detail, visible_incident
 
 
 def _int(value):
@@ -32,23 +27,23 @@ def _int(value):
 
 
 def _department(value):
-    """Form value of a lane: "" keeps the department, "none" is «Не распределено», digits a department."""
+    """Form value of a lane: "" keeps the department, UNROUTED_KEY is «Не распределено», digits a department."""
     value = (value or "").strip()
     if value == "":
-        return moves.KEEP
-    if value == "none":
+        return verbs.KEEP
+    if value == UNROUTED_KEY:
         return None
     number = _int(value)
     if number is None:
-        raise moves.ActionError(_("Такого подразделения нет."), None, "to_department")
+        raise verbs.ActionError(_("Такого подразделения нет."), None, "to_department")
     return number
 
 
 def _before(value):
     value = (value or "").strip()
-    if value in (moves.TOP, moves.END):
+    if value in (verbs.TOP, verbs.END):
         return value
-    return _int(value) or moves.TOP
+    return _int(value) or verbs.TOP
 
 
 def _claimed_cells(form) -> list:
@@ -57,8 +52,8 @@ def _claimed_cells(form) -> list:
     for status_key, dep_key in (("from_status", "from_department"), ("to_status", "to_department")):
         status = form.get(status_key, "")
         dep = form.get(dep_key, "") or form.get("from_department", "")
-        if status in BOARD_COLUMNS and (dep in ("", "none") or dep.isdigit()):
-            cells.append((None if dep in ("", "none") else int(dep), status))
+        if status in BOARD_COLUMNS and (dep in ("", UNROUTED_KEY) or dep.isdigit()):
+            cells.append((None if dep in ("", UNROUTED_KEY) else int(dep), status))
     return cells
 
 
@@ -71,38 +66,38 @@ def _next_url(default: str) -> str:
     return default
 
 
-def _done(message: str, cells, incident_id: int, changed=()):
-    """Fresh state after a change: cells (and the lane headings the change moved) and a message for htmx, a
+def _done(notice: str, cells, incident_id: int, changed=()):
+    """Fresh state after a change: cells (and the lane headings the change moved) and a notice for htmx, a
     redirect back for a plain form."""
-    if _htmx():
-        return render_template("incidents/_result.html", message=message, ok=True,
+    if is_htmx():
+        return render_template("incidents/_result.html", notice=notice, ok=True,
                                cells=render_cells(current_user, cells, request.form.get("board", ""), changed),
                                dialog=Markup(""))
-    flash(message, "ok")
+    flash(notice, "ok")
     return redirect(_next_url(url_for("incidents.detail", incident_id=incident_id)))
 
 
-def _refused(exc: moves.ActionError, incident_id: int, cells=(), dialog: str = ""):
-    """A refused change as a Russian message (and the card as it is now); nothing was written."""
+def _refused(exc: verbs.ActionError, incident_id: int, cells=(), dialog: str = ""):
+    """A refused change as a Russian notice (and the card as it is now); nothing was written."""
     db.session.rollback()
     if exc.status == 404:
         abort(404)
     status = exc.status
-    if _htmx():
+    if is_htmx():
         if exc.incident is not None:
             cells = list(cells) + [(exc.incident.department_id, exc.incident.status)]
-        return render_template("incidents/_result.html", message=exc.message, ok=False,
+        return render_template("incidents/_result.html", notice=exc.notice, ok=False,
                                cells=render_cells(current_user, cells, request.form.get("board", "")),
                                dialog=dialog), status
     incident = visible_incident(incident_id)
-    return render_detail(incident, error=exc.message, typed=request.form, failed=request.endpoint), status
+    return render_detail(incident, error=exc.notice, typed=request.form, failed=request.endpoint), status
 
 
 def _version() -> int:
     """The card version the user saw; every change but a comment must say it (no blind overwrite)."""
     version = _int(request.form.get("version"))
     if version is None:
-        raise moves.ActionError(_("Не указана версия карточки: обновите страницу и повторите."))
+        raise verbs.ActionError(_("Не указана версия карточки: обновите страницу и повторите."))
     return version
 
 
@@ -112,22 +107,22 @@ def move_menu(incident_id: int):
     """The «Переместить» menu: the statuses (and lanes) this user may move the card to, loaded on demand."""
     incident = visible_incident(incident_id)
     context = _menu_context(incident, request.args)
-    if _htmx():
+    if is_htmx():
         return render_template("incidents/_move_dialog.html", **context)
     return render_template("incidents/move.html", **context)
 
 
 def _menu_context(incident, values, error: str = ""):
     lookups = load_lookups()
-    can_route = moves.may(current_user, incident, "route")
-    can_return = can_route or moves.may(current_user, incident, "return")
+    can_route = may(current_user, incident, "route")
+    can_return = can_route or may(current_user, incident, "return")
     preset = values.get("to_status", "")
     return {
-        "incident": incident, "targets": moves.allowed_targets(current_user, incident), "statuses": STATUS_NAMES,
+        "incident": incident, "targets": allowed_targets(current_user, incident), "statuses": STATUS_NAMES,
         "departments": list(lookups.departments.values()) if can_route else [], "can_return": can_return,
         "preset": preset if preset in STATUS_NAMES else "", "values": values, "error": error,
         "needs_answer": NEEDS_ANSWER, "needs_reason": NEEDS_REASON,
-        "board": values.get("board", ""), "before": values.get("before", moves.TOP),
+        "board": values.get("board", ""), "before": values.get("before", verbs.TOP),
     }
 
 
@@ -140,27 +135,27 @@ def move(incident_id: int):
     claimed = _claimed_cells(form)
     try:
         to_department = _department(form.get("to_department"))
-        outcome = moves.move_incident(
-            incident_id, current_user, form.get("to_status") or None, to_department, _before(form.get("before")),
-            _version(), form.get("text", ""), current_app.config, city_tz(),
-            window_hours=current_app.config["SOLVED_WINDOW_HOURS"])
-    except moves.ActionError as exc:
+        outcome = verbs.move_incident(
+            incident_id, current_user, cfg=current_app.config, tz=city_tz(), to_status=form.get("to_status") or None,
+            to_department=to_department, before=_before(form.get("before")), expected_version=_version(),
+            text=form.get("text", ""))
+    except verbs.ActionError as exc:
         dialog = ""
-        if exc.field_name == "text" and _htmx() and exc.incident is not None:
+        if exc.field_name == "text" and is_htmx() and exc.incident is not None:
             # the target asks for an answer or a reason: ask for it in place, keep the card where it was dropped
             db.session.rollback()
-            context = _menu_context(exc.incident, form, exc.message)
+            context = _menu_context(exc.incident, form, exc.notice)
             dialog = render_template("incidents/_move_dialog.html", **context)
-            return render_template("incidents/_result.html", message=exc.message, ok=False, cells="",
+            return render_template("incidents/_result.html", notice=exc.notice, ok=False, cells="",
                                    dialog=Markup(dialog)), 422
         return _refused(exc, incident_id, claimed)
     incident = outcome.incident
     if outcome.noop:
-        message = _("Это изменение уже сделано.")
+        notice = _("Это изменение уже сделано.")
     else:
-        message = _("Сообщение №%(id)d: «%(status)s», %(lane)s.", id=incident.id, status=STATUS_NAMES[incident.status],
+        notice = _("Сообщение №%(id)d: «%(status)s», %(lane)s.", id=incident.id, status=STATUS_NAMES[incident.status],
                     lane=incident.department.short_name if incident.department else _("не распределено"))
-    return _done(message, list(outcome.cells) + claimed, incident_id, changed=outcome.cells)
+    return _done(notice, list(outcome.cells) + claimed, incident_id, changed=outcome.cells)
 
 
 @bp.post("/<int:incident_id>/answer")
@@ -169,9 +164,10 @@ def answer(incident_id: int):
     """Give or correct the public answer (interim or final)."""
     visible_incident(incident_id)
     try:
-        outcome = moves.answer(incident_id, current_user, request.form.get("text", ""),
-                               request.form.get("kind") == "final", _version(), current_app.config, city_tz())
-    except moves.ActionError as exc:
+        outcome = verbs.answer(incident_id, current_user, request.form.get("text", ""),
+                               request.form.get("kind") == "final", cfg=current_app.config, tz=city_tz(),
+                               expected_version=_version())
+    except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     return _done(_("Ответ сохранён."), outcome.cells, incident_id, changed=outcome.cells)
 
@@ -185,9 +181,9 @@ def assign(incident_id: int):
     try:
         assignee = _int(raw)
         if raw.strip() and assignee is None:
-            raise moves.ActionError(_("Такого сотрудника нет."), None, "assignee")
-        outcome = casework.assign(incident_id, current_user, assignee, _version())
-    except moves.ActionError as exc:
+            raise verbs.ActionError(_("Такого сотрудника нет."), None, "assignee")
+        outcome = verbs.assign(incident_id, current_user, assignee, _version())
+    except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     return _done(_("Исполнитель назначен.") if outcome.incident.assignee_id else _("Исполнитель снят."),
                  outcome.cells, incident_id)
@@ -199,8 +195,8 @@ def comment(incident_id: int):
     """Add a comment (also the field worker's progress note)."""
     visible_incident(incident_id)
     try:
-        casework.comment(incident_id, current_user, request.form.get("text", ""))
-    except moves.ActionError as exc:
+        verbs.comment(incident_id, current_user, request.form.get("text", ""))
+    except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     return _done(_("Комментарий добавлен."), (), incident_id)
 
@@ -213,18 +209,10 @@ def duplicate(incident_id: int):
     raw = request.form.get("original", "").strip().lstrip("№#").strip()
     try:
         if not raw.isdigit():
-            raise moves.ActionError(_("Укажите номер оригинального сообщения цифрами."), None, "original")
-        outcome = casework.mark_duplicate(incident_id, current_user, int(raw), _version())
-    except moves.ActionError as exc:
+            raise verbs.ActionError(_("Укажите номер оригинального сообщения цифрами."), None, "original")
+        outcome = verbs.mark_duplicate(incident_id, current_user, int(raw), _version())
+    except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     left = [(department, None) for department, _status in outcome.cells]  # the card has left the board
     return _done(_("Отмечено как дубликат №%(id)d.", id=outcome.incident.duplicate_of_id), outcome.cells,
                  incident_id, changed=[*outcome.cells, *left])
-
-
-def field_staff(department_id) -> list:
-    """The department's active field staff, for the assign form."""
-    if department_id is None:
-        return []
-    return db.session.scalars(select(User).where(User.role == FIELD, User.department_id == department_id,
-                                                 User.active.is_(True)).order_by(User.name)).all()

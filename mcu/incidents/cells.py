@@ -4,31 +4,19 @@ from urllib.parse import parse_qs
 
 from flask import current_app, render_template, url_for
 from markupsafe import Markup
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
 
+from ..access import scope
+from ..board.cards import LIGHT_COLUMNS, CardCache, CardContext, cached_cards, shown_due
 from ..board.filters import Filters, parse
-from ..board.queries import (
-    BOARD_COLUMNS_LIGHT,
-    CardCache,
-    CardContext,
-    apply_filters,
-    cached_cards,
-    scope,
-    shown_due,
-)
+from ..board.queries import apply_filters
 from ..extensions import db
+from ..lanes import in_cell, in_lane, lane_key
 from ..lookups import load as load_lookups
 from ..models import Incident
 from ..timefmt import city_tz
-from ..workflow import (
-    ANSWERED,
-    BOARD_COLUMNS,
-    INTERIM,
-    OPEN_STATUSES,
-    RESOLVED,
-    STATUS_NAMES,
-)
+from ..workflow import ANSWERED, BOARD_COLUMNS, INTERIM, OPEN_STATUSES, STATUS_NAMES
 
 
 def board_filters(query: str, lookups) -> Filters:
@@ -73,13 +61,13 @@ def render_cells(user, cells, board_query: str = "", changed=()) -> Markup:
     out = []
     for department_id, status in cells:
         cards = html.get((department_id, status), [])
-        out.append(render_template("board/_cell.html", lane_key=department_id or "none", status=status,
+        out.append(render_template("board/_cell.html", lane_key=lane_key(department_id), status=status,
                                    title=str(STATUS_NAMES[status]), count=len(cards),
                                    html=Markup("".join(cards)), filters=filters,
                                    solved_window_hours=cfg["SOLVED_WINDOW_HOURS"]))
     for department_id, (open_count, overdue) in _lane_counts(user, recount, filters, now).items():
         department = lookups.departments.get(department_id)
-        out.append(render_template("board/_lane_head.html", lane_key=department_id or "none",
+        out.append(render_template("board/_lane_head.html", lane_key=lane_key(department_id),
                                    name=department.name if department else None, open=open_count, overdue=overdue))
     return Markup("".join(out))
 
@@ -88,7 +76,7 @@ def _lane_counts(user, lanes, filters, now) -> dict:
     """{department_id: (open cards, overdue cards)} for the lanes, as the board counts them, in one statement."""
     if not lanes:
         return {}
-    within = or_(*[Incident.department_id.is_(None) if d is None else Incident.department_id == d for d in lanes])
+    within = or_(*[in_lane(d) for d in lanes])
     stmt = apply_filters(scope(select(Incident.department_id, Incident.status, Incident.first_answer_due,
                                       Incident.resolve_due).where(Incident.status.in_(OPEN_STATUSES), within),
                                user), filters)
@@ -102,12 +90,8 @@ def _lane_counts(user, lanes, filters, now) -> dict:
 
 def _cell_cards(user, cells, filters, ctx, cutoff, cache) -> dict:
     """Card markup per cell in two statements, through the board's card cache (same order as the board)."""
-    conditions = []
-    for department_id, status in cells:
-        lane = Incident.department_id.is_(None) if department_id is None else Incident.department_id == department_id
-        cond = and_(Incident.status == status, lane)
-        conditions.append(and_(cond, Incident.resolved_at >= cutoff) if status == RESOLVED else cond)
-    stmt = apply_filters(scope(select(*BOARD_COLUMNS_LIGHT).where(or_(*conditions)), user), filters)
+    conditions = [in_cell(department_id, status, cutoff) for department_id, status in cells]
+    stmt = apply_filters(scope(select(*LIGHT_COLUMNS).where(or_(*conditions)), user), filters)
     ordered = stmt.order_by(Incident.position, Incident.received_at.desc(), Incident.id.desc())
     out: dict = {}
     for department_id, status, _overdue, html in cached_cards(db.session.connection(), ordered, ctx, cache):

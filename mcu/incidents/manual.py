@@ -5,12 +5,12 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import casework
 from ..lookups import load as load_lookups
 from ..roles import can
 from ..timefmt import city_tz
-from . import bp
+from . import verbs
 from .forms import MANUAL_CHANNELS, ManualEntryForm
+from .views import bp
 
 
 def _form(**kwargs) -> ManualEntryForm:
@@ -54,6 +54,6 @@ def create():
         "department_id": int(form.department.data) if form.department.data else None,
         "received_at": form.received_at.data.replace(tzinfo=tz).astimezone(UTC), "urgent": form.urgent.data,
     }
-    incident = casework.enter_manually(current_user, values, current_app.config, tz)
+    incident = verbs.enter_manually(current_user, values, cfg=current_app.config, tz=tz)
     flash(_("Сообщение №%(id)d добавлено.", id=incident.id), "ok")
     return redirect(url_for("incidents.detail", incident_id=incident.id))

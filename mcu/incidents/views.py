@@ -1,17 +1,17 @@
 """The list of every incident (rejected and older solved ones included) and an incident's detail page."""
-from flask import abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
+from ..access import allowed_targets, may
 from ..board.filters import parse
-from ..board.queries import apply_filters, scope
-from ..extensions import db
 from ..history import EVENT_NAMES
 from ..lookups import load as load_lookups
-from ..models import Comment, Event, Incident
+from ..models import Incident
 from ..workflow import STATUS_NAMES
-from . import bp
+from . import queries
+
+bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
 
 @bp.get("/")
@@ -27,12 +27,7 @@ def index():
     page_arg = request.args.get("page", "1")
     page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100000 else 1
     size = current_app.config["PAGE_SIZE"]
-    stmt = apply_filters(scope(select(Incident), current_user), filters)
-    if status:
-        stmt = stmt.where(Incident.status == status)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(Incident.received_at.desc(), Incident.id.desc())
-                              .limit(size).offset((page - 1) * size)).all()
+    rows, total = queries.page_of(current_user, filters, status, page, size)
     pages = max(1, (total + size - 1) // size)
     code = 400 if filters.errors else 200
     return render_template("incidents/index.html", incidents=rows, lookups=lookups, filters=filters,
@@ -42,8 +37,7 @@ def index():
 
 def visible_incident(incident_id: int) -> Incident:
     """The incident if the user's role may see it, else 404 (not 403: its existence is not disclosed)."""
-    stmt = scope(select(Incident).where(Incident.id == incident_id), current_user)
-    incident = db.session.scalars(stmt).first()
+    incident = queries.reachable(incident_id, current_user)
     if incident is None:
         abort(404)
     return incident
@@ -58,23 +52,12 @@ def detail(incident_id: int):
 
 def render_detail(incident: Incident, error: str = "", typed=None, failed: str = ""):
     """The detail page; after a refused form post it carries the error and what the user typed."""
-    from .. import moves
-    from .actions import field_staff
-    duplicates = db.session.scalars(select(Incident).where(Incident.duplicate_of_id == incident.id)
-                                    .order_by(Incident.id)).all()
-    ids = [incident.id] + [d.id for d in duplicates]
-    events = db.session.scalars(select(Event).where(Event.incident_id.in_(ids)).order_by(Event.id)).all()
-    comments = db.session.scalars(select(Comment).where(Comment.incident_id.in_(ids))
-                                  .order_by(Comment.id)).all()
-    original = db.session.get(Incident, incident.duplicate_of_id) if incident.duplicate_of_id else None
     user = current_user
-    actions = {name: moves.may(user, incident, name) for name in ("answer", "assign", "comment", "merge", "route")}
-    actions["return"] = moves.may(user, incident, "return") and incident.department_id is not None
-    targets = moves.allowed_targets(user, incident)
+    actions = {name: may(user, incident, name) for name in ("answer", "assign", "comment", "merge", "route")}
+    actions["return"] = may(user, incident, "return") and incident.department_id is not None
     lookups = load_lookups() if actions["route"] else None
-    return render_template("incidents/detail.html", incident=incident, events=events, comments=comments,
-                           statuses=STATUS_NAMES, event_names=EVENT_NAMES, duplicates=duplicates,
-                           original=original, actions=actions, targets=targets, error=error,
-                           typed=typed or {}, failed=failed,
-                           staff=field_staff(incident.department_id) if actions["assign"] else [],
+    return render_template("incidents/detail.html", incident=incident, **queries.with_history(incident),
+                           statuses=STATUS_NAMES, event_names=EVENT_NAMES, actions=actions,
+                           targets=allowed_targets(user, incident), error=error, typed=typed or {}, failed=failed,
+                           staff=queries.field_staff(incident.department_id) if actions["assign"] else [],
                            departments=list(lookups.departments.values()) if lookups else [])

@@ -1,11 +1,13 @@
 """The keyword rules page: admins add, switch off and delete rules; routing of new incidents reads them."""
-from flask import abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..lookups import load as load_lookups
 from ..roles import can
-from . import bp, service
+from . import service
+
+bp = Blueprint("rules", __name__, url_prefix="/rules")
 
 
 def _allowed():

@@ -101,5 +101,5 @@ def save_services(source_id):
     db.session.commit()
     set_count = sum(1 for c in choices.values() if c)
     flash(_("Тематики услуг «%(name)s» сохранены: задано %(n)d из %(total)d.", name=source.name, n=set_count,
-            total=len(choices)), "success")
+            total=len(choices)), "ok")
     return redirect(url_for("sources.services", source_id=source.id))

@@ -91,7 +91,7 @@ def create():
                             enabled=form.enabled.data, field_mapping=form.mapping(), cursor="")
         db.session.add(source)
         db.session.commit()
-        flash(_("Источник «%(name)s» добавлен.", name=source.name), "success")
+        flash(_("Источник «%(name)s» добавлен.", name=source.name), "ok")
         return redirect(url_for("sources.index"))
     if form.name.data and name_taken(form.name.data.strip(), None):
         form.name.errors = list(form.name.errors) + [_("Это название уже занято: источником, ручным вводом или импортом")]
@@ -134,7 +134,7 @@ def update(source_id):
         elif form.credentials.data:
             source.credentials = form.credentials.data
         db.session.commit()
-        flash(_("Источник «%(name)s» сохранён.", name=source.name), "success")
+        flash(_("Источник «%(name)s» сохранён.", name=source.name), "ok")
         return redirect(url_for("sources.index"))
     if name and name_taken(name, source.id):
         form.name.errors = list(form.name.errors) + [_("Это название уже занято: источником, ручным вводом или импортом")]
@@ -151,7 +151,7 @@ def enable(source_id):
     source = source_or_404(source_id)
     source.enabled, source.consecutive_failures = True, 0
     db.session.commit()
-    flash(_("Источник «%(name)s» включён.", name=source.name), "success")
+    flash(_("Источник «%(name)s» включён.", name=source.name), "ok")
     return redirect(url_for("sources.index"))
 
 
@@ -163,7 +163,7 @@ def disable(source_id):
     source = source_or_404(source_id)
     source.enabled = False
     db.session.commit()
-    flash(_("Источник «%(name)s» выключен.", name=source.name), "success")
+    flash(_("Источник «%(name)s» выключен.", name=source.name), "ok")
     return redirect(url_for("sources.index"))
 
 
@@ -179,7 +179,7 @@ def poll_now(source_id):
         flash(_("Очередь недоступна: опрос не поставлен. Проверьте Redis и обработчик очереди."), "error")
         return redirect(url_for("sources.index"))
     if job_id:
-        flash(_("Опрос «%(name)s» поставлен в очередь.", name=source.name), "success")
+        flash(_("Опрос «%(name)s» поставлен в очередь.", name=source.name), "ok")
     else:
         flash(_("Опрос «%(name)s» уже в очереди или идёт.", name=source.name), "info")
     return redirect(url_for("sources.index"))

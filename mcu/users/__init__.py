@@ -1,11 +1,9 @@
 """The people who sign in: admins manage them on a page; everyone changes their own password."""
-from flask import Blueprint
-
-bp = Blueprint("users", __name__)
 
 
 def init_app(app):
     """Register the users pages."""
-    from . import views  # noqa: F401
+    # app factory: the views load when the app is made, never when a module imports this area
+    from . import views
 
-    app.register_blueprint(bp)
+    app.register_blueprint(views.bp)

@@ -1,5 +1,5 @@
 """The users pages (admins) and the own-password page (everyone signed in)."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
@@ -8,7 +8,9 @@ from ..lookups import load as load_lookups
 from ..models import User
 from ..roles import ROLE_NAMES, can
 from ..security import mark_active
-from . import bp, service
+from . import service
+
+bp = Blueprint("users", __name__)
 
 
 def _require_admin():
@@ -55,7 +57,7 @@ def create():
     except service.UserError as exc:
         db.session.rollback()
         return _form_page(None, values, exc, 400)
-    flash(_("Пользователь «%(login)s» создан. Сообщите ему логин и пароль.", login=user.login), "success")
+    flash(_("Пользователь «%(login)s» создан. Сообщите ему логин и пароль.", login=user.login), "ok")
     return redirect(url_for("users.index"), 303)
 
 
@@ -88,7 +90,7 @@ def update(user_id: int):
         login_user(user)
         mark_active()
     if changed:
-        flash(_("«%(login)s»: изменено — %(what)s.", login=user.login, what=", ".join(changed)), "success")
+        flash(_("«%(login)s»: изменено — %(what)s.", login=user.login, what=", ".join(changed)), "ok")
     else:
         flash(_("«%(login)s»: изменений нет.", login=user.login), "info")
     return redirect(url_for("users.index"), 303)
@@ -114,5 +116,5 @@ def change_password():
         return render_template("users/password.html", errors={exc.field: str(exc)}), 400
     login_user(current_user._get_current_object())  # this session carries the new nonce
     mark_active()
-    flash(_("Пароль изменён. На других устройствах нужно войти заново."), "success")
+    flash(_("Пароль изменён. На других устройствах нужно войти заново."), "ok")
     return redirect(url_for("board.show"), 303)

@@ -10,8 +10,8 @@
   function root() { return document.getElementById("lanes"); }
   function base() { var r = root(); return (r && r.dataset.incidents) || "/incidents/"; }
   function cellOf(list) {
-    var column = list.closest(".column"), lane = list.closest(".lane");
-    return { status: column.dataset.status, department: (lane && lane.dataset.department) || "none" };
+    var cell = list.closest(".cell"), lane = list.closest(".lane");
+    return { status: cell.dataset.status, department: lane.dataset.lane };
   }
   function nextCard(item) {
     var next = item.nextElementSibling;
@@ -35,7 +35,7 @@
       from_department: from.department, before: next ? next.dataset.id : "end", board: location.search
     };
     if (to.department !== from.department) { values.to_department = to.department; }
-    htmx.ajax("POST", base() + item.dataset.id + "/move", { target: "#board-message", swap: "innerHTML", values: values });
+    htmx.ajax("POST", base() + item.dataset.id + "/move", { target: "#board-notice", swap: "innerHTML", values: values });
   }
 
   function init() {
@@ -46,7 +46,7 @@
       if (Sortable.get(list)) { return; }
       var lane = list.closest(".lane");
       Sortable.create(list, {
-        group: mode === "board" ? "board" : "lane-" + ((lane && lane.dataset.department) || "none"),
+        group: mode === "board" ? "board" : "lane-" + lane.dataset.lane,
         draggable: ".card", filter: ".card-move", preventOnFilter: false,
         animation: 120, delay: 250, delayOnTouchOnly: true, emptyInsertThreshold: 24,
         onStart: function () { dragging = true; },

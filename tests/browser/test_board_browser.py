@@ -75,20 +75,20 @@ def test_board_shows_lanes_columns_and_cards(app, make, city, any_page, sign_in)
     lanes = page.locator("#lanes > section.lane")
     expect(lanes).to_have_count(city["lanes"])
     for i in (0, 1, city["lanes"] - 1):
-        expect(lanes.nth(i).locator(".column > .column-head")).to_contain_text(COLUMNS)
+        expect(lanes.nth(i).locator(".cell > .cell-head")).to_contain_text(COLUMNS)
     roads = page.locator("section.lane", has=page.get_by_role("heading", name="Управление дорог и внешнего благоустройства"))
-    expect(roads.locator(".col-new .card")).to_have_count(1)
-    expect(roads.locator(".col-new")).to_contain_text("улице Серышева")
-    expect(roads.locator(".col-in_progress")).to_contain_text("Не горит фонарь")
+    expect(roads.locator(".status-new .card")).to_have_count(1)
+    expect(roads.locator(".status-new")).to_contain_text("улице Серышева")
+    expect(roads.locator(".status-in_progress")).to_contain_text("Не горит фонарь")
     expect(card(page, city["bus"])).to_contain_text("Директ мэра · Telegram")
     for name, column in (("bus", "interim"), ("school", "returned"), ("yard", "answered"), ("drain", "resolved")):
-        expect(page.locator(f".col-{column} #incident-{city[name]}")).to_be_visible()
+        expect(page.locator(f".status-{column} #incident-{city[name]}")).to_be_visible()
 
     # lanes stack top to bottom on every device; on a desktop a lane's six columns sit side by side
     tops = [(b["y"], b["y"] + b["height"], b["x"]) for b in boxes(lanes)]
     for (top, bottom, left), (next_top, _, next_left) in pairwise(tops):
         assert next_top >= bottom - 1 and abs(next_left - left) < 1
-    columns = boxes(lanes.first.locator(".columns > .column"))
+    columns = boxes(lanes.first.locator(".cells > .cell"))
     assert len(columns) == 6
     if page.device == "desktop":
         assert len({round(b["y"]) for b in columns}) == 1

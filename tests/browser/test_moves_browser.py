@@ -14,7 +14,7 @@ def status_of(app, incident_id):
 
 
 def cards(page, department_id, status):
-    return page.locator(f"#col-{department_id}-{status} ol.cards")
+    return page.locator(f"#cell-{department_id}-{status} ol.cards")
 
 
 def test_head_drags_a_card_to_in_progress_and_it_stays(app, make, desktop_page, sign_in):
@@ -26,7 +26,7 @@ def test_head_drags_a_card_to_in_progress_and_it_stays(app, make, desktop_page, 
     expect(cards(page, roads, "new").locator(f"#incident-{incident_id}")).to_be_visible()
     card.drag_to(cards(page, roads, "in_progress"))
     expect(cards(page, roads, "in_progress").locator(f"#incident-{incident_id}")).to_be_visible()
-    expect(page.locator("#board-message")).to_contain_text("В работе")
+    expect(page.locator("#board-notice")).to_contain_text("В работе")
     page.reload()
     expect(cards(page, roads, "in_progress").locator(f"#incident-{incident_id}")).to_be_visible()
     assert status_of(app, incident_id) == "in_progress"
@@ -39,7 +39,7 @@ def test_illegal_drag_springs_back_with_the_message(app, make, desktop_page, sig
     incident_id = make.incident(text="Сразу в решённые нельзя")
     sign_in(page, "head", "Дороги")
     page.locator(f"#incident-{incident_id}").drag_to(cards(page, roads, "resolved"))
-    expect(page.locator("#board-message [role=alert]")).to_contain_text("перевести нельзя")
+    expect(page.locator("#board-notice [role=alert]")).to_contain_text("перевести нельзя")
     expect(cards(page, roads, "new").locator(f"#incident-{incident_id}")).to_be_visible()
     expect(cards(page, roads, "resolved").locator(f"#incident-{incident_id}")).to_have_count(0)
     assert status_of(app, incident_id) == "new"
@@ -102,7 +102,7 @@ def test_two_browsers_move_the_same_card_one_gets_the_conflict(app, make, browse
         expect(cards(page_a, roads, "in_progress").locator(f"#incident-{incident_id}")).to_be_visible()
         # the second board still shows the old version of the card
         page_b.locator(f"#incident-{incident_id}").drag_to(cards(page_b, roads, "in_progress"))
-        expect(page_b.locator("#board-message [role=alert]")).to_contain_text("Первый Руководитель")
+        expect(page_b.locator("#board-notice [role=alert]")).to_contain_text("Первый Руководитель")
         expect(cards(page_b, roads, "in_progress").locator(f"#incident-{incident_id}")).to_be_visible()
         with app.app_context():
             assert db.session.get(Incident, incident_id).version == 2
@@ -147,7 +147,7 @@ def test_a_head_returns_a_misrouted_card_and_their_lane_count_drops(app, make, d
     expect(head).to_contain_text("открыто: 2")
     page.locator(f"#incident-{incident_id} .card-move").click()
     dialog = page.locator("#move-dialog")
-    dialog.locator("select[name=to_department]").select_option("none")
+    dialog.locator("select[name=to_department]").select_option("unrouted")
     dialog.locator("textarea[name=text]").fill("Это вопрос образования")
     dialog.get_by_role("button", name="Переместить").click()
     expect(page.locator(f"#incident-{incident_id}")).to_have_count(0)

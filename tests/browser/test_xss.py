@@ -323,7 +323,7 @@ def check_board(page, world, cards: list[dict], lanes: int, label: str):
     """Structure intact (lanes, six columns each, the cards, the filter form), payloads read as text."""
     check_page(page, label)
     expect(page.locator("#lanes > section.lane")).to_have_count(lanes)
-    expect(page.locator("#lanes .column")).to_have_count(lanes * len(BOARD_COLUMNS))
+    expect(page.locator("#lanes .cell")).to_have_count(lanes * len(BOARD_COLUMNS))
     expect(page.locator("#lanes .card")).to_have_count(len(cards))
     expect(page.locator("form.filters")).to_have_count(1)
     expect(page.locator("form.filters select")).to_have_count(3)

@@ -1,0 +1,47 @@
+"""The incident reads behind the list and the detail page: what the user may reach, a page of it, one
+incident with its history, and the field staff who can be assigned."""
+from sqlalchemy import func, select
+
+from ..access import scope
+from ..board.queries import apply_filters
+from ..extensions import db
+from ..models import Comment, Event, Incident, User
+from ..roles import FIELD
+
+
+def reachable(incident_id: int, user) -> Incident | None:
+    """The incident if the user may reach it, else None."""
+    return db.session.scalars(scope(select(Incident).where(Incident.id == incident_id), user)).first()
+
+
+def page_of(user, filters, status: str, page: int, size: int) -> tuple[list[Incident], int]:
+    """One page of the incidents the user may reach, newest first, and how many there are in all."""
+    stmt = apply_filters(scope(select(Incident), user), filters)
+    if status:
+        stmt = stmt.where(Incident.status == status)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(stmt.order_by(Incident.received_at.desc(), Incident.id.desc())
+                              .limit(size).offset((page - 1) * size)).all()
+    return rows, total
+
+
+def with_history(incident: Incident) -> dict:
+    """The incident's duplicates, its original, and the history and comments of it and its duplicates."""
+    duplicates = db.session.scalars(select(Incident).where(Incident.duplicate_of_id == incident.id)
+                                    .order_by(Incident.id)).all()
+    ids = [incident.id] + [d.id for d in duplicates]
+    return {
+        "duplicates": duplicates,
+        "original": db.session.get(Incident, incident.duplicate_of_id) if incident.duplicate_of_id else None,
+        "events": db.session.scalars(select(Event).where(Event.incident_id.in_(ids)).order_by(Event.id)).all(),
+        "comments": db.session.scalars(select(Comment).where(Comment.incident_id.in_(ids))
+                                       .order_by(Comment.id)).all(),
+    }
+
+
+def field_staff(department_id) -> list[User]:
+    """The department's active field staff, for the assign form."""
+    if department_id is None:
+        return []
+    return db.session.scalars(select(User).where(User.role == FIELD, User.department_id == department_id,
+                                                 User.active.is_(True)).order_by(User.name)).all()

@@ -1,0 +1,27 @@
+"""The top bar's sections and who sees each: one table, read by the base template through ``nav_links``."""
+from flask_babel import lazy_gettext as _l
+
+from .lanes import UNROUTED_KEY
+from .roles import can
+
+# (endpoint, label, the action a role needs to see it; None: everyone signed in)
+SECTIONS = (
+    ("board.show", _l("Доска"), None),
+    ("incidents.index", _l("Все сообщения"), None),
+    ("incidents.new", _l("Новое сообщение"), "enter"),
+    ("sources.index", _l("Источники"), "manage_feeds"),
+    ("imports.upload", _l("Импорт"), "import"),
+    ("rules.index", _l("Правила"), "manage_feeds"),
+    ("users.index", _l("Пользователи"), "manage_users"),
+)
+
+
+def nav_links(role: str) -> list[tuple[str, str]]:
+    """The (endpoint, label) pairs of the sections this role sees, in the bar's order."""
+    return [(endpoint, label) for endpoint, label, action in SECTIONS if action is None or can(role, action)]
+
+
+def register(app):
+    """Expose the table, and the unrouted lane's key that forms send, to templates."""
+    app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.globals["unrouted_key"] = UNROUTED_KEY
