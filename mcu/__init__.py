@@ -19,7 +19,7 @@ def create_app(test_config=None):
                 template_folder="../templates", static_folder="../static")
     os.makedirs(app.instance_path, exist_ok=True)
     config.load(app, test_config)
-    hops = int(app.config.get("PROXY_HOPS") or 0)
+    hops = int(app.config["PROXY_HOPS"])
     if hops:  # behind nginx & co: the client's address (rate limits, logs) and scheme come from the proxy
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 

@@ -31,6 +31,7 @@ class Defaults:
     LOGIN_LIMIT_PER_ACCOUNT_ADDRESS = "5/minute"  # failed sign-ins for one login from one address
     LOGIN_LIMIT_PER_ACCOUNT = "10/minute"  # failed sign-ins for one login from any address
     LOGIN_LIMIT_PER_ADDRESS = "20/minute"  # failed sign-ins from one address
+    RATELIMIT_ENABLED = True  # Flask-Limiter's switch (tests turn it off)
     RATELIMIT_HEADERS_ENABLED = False
     PROXY_HOPS = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none are trusted)
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}

@@ -40,7 +40,7 @@ def mark_active() -> None:
 
 def idle_expired() -> bool:
     """True when the signed-in session has had no real action for longer than the idle timeout."""
-    minutes = current_app.config.get("IDLE_TIMEOUT_MINUTES") or 0
+    minutes = current_app.config["IDLE_TIMEOUT_MINUTES"]
     if minutes <= 0:
         return False
     seen = session.get(LAST_SEEN_KEY)
