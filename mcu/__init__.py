@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .web import IdConverter
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def create_app(test_config=None):
                    timezone_selector=lambda: app.config["TIMEZONE"])
     limiter.init_app(app)
 
+    app.url_map.converters["int"] = IdConverter
     # The app factory is the composition root: it may import every area, here rather than at module level,
     # because every area imports modules of this package (a module-level import would be a cycle).
     from . import (

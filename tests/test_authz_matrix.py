@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import PASSWORD, TABLES, csrf_from
+from conftest import PASSWORD, csrf_from, tables
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
@@ -199,7 +199,7 @@ def fill(template: dict, values: dict) -> dict:
 def snapshot(app) -> dict:
     """What a refused request or a GET must not change: row counts, the board version, card versions."""
     with app.app_context():
-        state = {t: db.session.scalar(text(f'SELECT count(*) FROM "{t}"')) for t in TABLES}
+        state = {t: db.session.scalar(text(f'SELECT count(*) FROM "{t}"')) for t in tables()}
         state["board_version"] = db.session.scalar(text("SELECT version FROM board_state WHERE id = 1"))
         state["incident_versions"] = db.session.scalar(select(func.coalesce(func.sum(Incident.version), 0)))
         state["nonces"] = sorted(db.session.scalars(select(User.session_nonce)).all())

@@ -149,8 +149,14 @@ def test_real_actions_extend_the_idle_time(client, auth, make, monkeypatch):
         assert client.get("/board").status_code == 200
 
 
-def test_idle_timeout_is_a_setting(app):
-    assert app.config["IDLE_TIMEOUT_MINUTES"] == 30
+def test_idle_timeout_is_a_setting(client, auth, make, app, monkeypatch):
+    monkeypatch.setitem(app.config, "IDLE_TIMEOUT_MINUTES", 5)
+    auth.as_role(make, "operator")
+    set_seen(client, 4 * 60)
+    assert client.get("/board").status_code == 200  # 4 minutes idle: still in
+    set_seen(client, 6 * 60)
+    response = client.get("/board")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 # --- CSRF -----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from ..lanes import UNROUTED_KEY
+from ..web import whole_number
 
 UNROUTED = UNROUTED_KEY  # the department filter value for the «Не распределено» lane
 LEGACY_UNROUTED = "none"  # how bookmarks made before the glossary name it
@@ -45,14 +46,14 @@ def parse(args, departments: dict, topics: dict, channels_by_code: dict) -> Filt
     if raw in (UNROUTED, LEGACY_UNROUTED):
         f.department = UNROUTED
     elif raw:
-        if raw.isdigit() and int(raw) in departments:
-            f.department = int(raw)
+        if whole_number(raw) in departments:
+            f.department = whole_number(raw)
         else:
             f.errors.append(_("Подразделение «%(value)s» не найдено, фильтр не применён.", value=raw[:60]))
     raw = _one(args, "topic")
     if raw:
-        if raw.isdigit() and int(raw) in topics:
-            f.topic = int(raw)
+        if whole_number(raw) in topics:
+            f.topic = whole_number(raw)
         else:
             f.errors.append(_("Тематика «%(value)s» не найдена, фильтр не применён.", value=raw[:60]))
     raw = _one(args, "channel")

@@ -11,7 +11,7 @@ from ..lookups import load as load_lookups
 from ..models import BoardState, Department
 from ..roles import can
 from ..timefmt import city_tz
-from ..web import is_htmx
+from ..web import is_htmx, whole_number
 from ..workflow import BOARD_COLUMNS, STATUS_NAMES
 from .cards import CardCache, CardContext
 from .filters import UNROUTED, parse
@@ -68,7 +68,8 @@ def show():
     costs the session lookup and one indexed read; a changed one returns the lanes to morph in.
     """
     since = request.args.get("since", "")
-    if since.isdigit() and is_htmx() and current_version() == int(since):
+    since = whole_number(request.args.get("since"), high=2**62)
+    if since is not None and is_htmx() and current_version() == since:
         return "", 204
     context = board_context()
     status = 400 if context["filters"].errors else 200

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..lanes import UNROUTED_KEY
 from ..lookups import load as load_lookups
 from ..timefmt import city_tz
-from ..web import is_htmx
+from ..web import is_htmx, whole_number
 from ..workflow import BOARD_COLUMNS, NEEDS_ANSWER, NEEDS_REASON, STATUS_NAMES
 from . import verbs
 from .cells import render_cells
@@ -22,8 +22,7 @@ from .views import bp, render_detail, visible_incident
 
 
 def _int(value):
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return whole_number(value)
 
 
 def _department(value):
@@ -52,8 +51,8 @@ def _claimed_cells(form) -> list:
     for status_key, dep_key in (("from_status", "from_department"), ("to_status", "to_department")):
         status = form.get(status_key, "")
         dep = form.get(dep_key, "") or form.get("from_department", "")
-        if status in BOARD_COLUMNS and (dep in ("", UNROUTED_KEY) or dep.isdigit()):
-            cells.append((None if dep in ("", UNROUTED_KEY) else int(dep), status))
+        if status in BOARD_COLUMNS and (dep in ("", UNROUTED_KEY) or whole_number(dep) is not None):
+            cells.append((None if dep in ("", UNROUTED_KEY) else whole_number(dep), status))
     return cells
 
 
@@ -208,9 +207,10 @@ def duplicate(incident_id: int):
     visible_incident(incident_id)
     raw = request.form.get("original", "").strip().lstrip("№#").strip()
     try:
-        if not raw.isdigit():
+        original = whole_number(raw, low=1)
+        if original is None:
             raise verbs.ActionError(_("Укажите номер оригинального сообщения цифрами."), None, "original")
-        outcome = verbs.mark_duplicate(incident_id, current_user, int(raw), _version())
+        outcome = verbs.mark_duplicate(incident_id, current_user, original, _version())
     except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     left = [(department, None) for department, _status in outcome.cells]  # the card has left the board

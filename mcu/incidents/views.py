@@ -8,6 +8,7 @@ from ..board.filters import parse
 from ..history import EVENT_NAMES
 from ..lookups import load as load_lookups
 from ..models import Incident
+from ..web import whole_number
 from ..workflow import STATUS_NAMES
 from . import queries
 
@@ -24,8 +25,11 @@ def index():
     if status and status not in STATUS_NAMES:
         filters.errors.append(_("Статус «%(value)s» не найден, фильтр не применён.", value=status[:60]))
         status = ""
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100000 else 1
+    page_arg = request.args.get("page", "")
+    page = whole_number(page_arg, low=1, high=100_000) if page_arg else 1
+    if page is None:
+        filters.errors.append(_("Страницы «%(value)s» нет, показана первая.", value=page_arg[:60]))
+        page = 1
     size = current_app.config["PAGE_SIZE"]
     rows, total = queries.page_of(current_user, filters, status, page, size)
     pages = max(1, (total + size - 1) // size)

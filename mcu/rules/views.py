@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..lookups import load as load_lookups
 from ..roles import can
+from ..web import whole_number
 from . import service
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
@@ -16,7 +17,7 @@ def _allowed():
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return whole_number(value)
 
 
 @bp.get("/")

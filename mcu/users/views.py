@@ -8,6 +8,7 @@ from ..lookups import load as load_lookups
 from ..models import User
 from ..roles import ROLE_NAMES, can
 from ..security import mark_active
+from ..web import whole_number
 from . import service
 
 bp = Blueprint("users", __name__)
@@ -19,7 +20,7 @@ def _require_admin():
 
 
 def _department(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return whole_number(value)
 
 
 def _form_page(user: User | None, values: dict, error: service.UserError | None = None, status: int = 200):
