@@ -1,10 +1,10 @@
 """Security that every request passes through: response headers, the idle timeout, CSRF failures.
 
-Background polling marker: a request is background polling (and so does NOT extend a person's
-idle time) when it carries the header ``X-MCU-Background: 1``. static/js/app.js adds it to every
-htmx request fired by an ``hx-trigger="every …"`` poll; any other automatic request (a poll made
-with ``load delay:…``, a script's fetch) sends it itself, e.g. ``hx-headers='{{ background_headers }}'``
-(a Jinja global). Code that needs to know asks :func:`mcu.web.is_background`. Every other request by a
+Background polling marker: a request is background polling (and so does NOT extend a person's idle
+time) when it carries the header ``X-MCU-Background: 1``. Polls declare it themselves with
+``hx-headers:append='{{ background_headers }}'`` (a Jinja global), and static/js/app.js adds it to every
+htmx request fired by an ``hx-trigger="every …"`` poll as a safety net; any other automatic request
+sends it itself. Code that needs to know asks :func:`mcu.web.is_background`. Every other request by a
 signed-in person counts as a real action and moves the idle clock. See docs/security.md.
 """
 import time
