@@ -17,8 +17,12 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Asia/Vladivostok"
     SOLVED_WINDOW_HOURS = 24
-    BOARD_POLL_SECONDS = 5
+    BOARD_POLL_SECONDS = 2  # how often an open board asks whether a lane it can see changed
+    BOARD_CELL_CARDS = 50  # cards a cell shows at most; the rest are counted («и ещё K») and found in the list
     CARD_TEXT_CHARS = 140
+    CARD_CACHE_SIZE = 20_000  # card markups kept per process, least recently shown forgotten first
+    FRAGMENT_TTL_SECONDS = 600  # how long Redis keeps a rendered lane nobody asked for (versions invalidate it)
+    LANE_VERSION_TTL = 0.5  # seconds a process trusts the lane versions it read for answering polls
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

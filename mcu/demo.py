@@ -10,7 +10,8 @@ from .deadlines import first_answer_due, resolve_due_after_interim
 from .demo_texts import ANSWERS, AUTHORS, PLATFORMS, STREETS, TEXTS
 from .extensions import db
 from .history import record
-from .models import Channel, Department, Incident, Topic, User, bump_board_version
+from .lanes import bump
+from .models import Channel, Department, Incident, Topic, User
 from .roles import ADMIN, FIELD, HEAD, OPERATOR, VIEWER
 from .text import search_key
 from .timefmt import city_tz
@@ -108,7 +109,7 @@ def load_incidents(count: int = 420, seed: int = 2021, now: datetime | None = No
         db.session.flush()
         record(incident.id, "created", to_value=NEW).created_at = received
         _walk(incident, status, rng, now, fields, cfg, tz, ANSWERS.get(topic.name, ANSWERS["Прочее"]).format(**slots))
-    bump_board_version()
+    bump([None, *db.session.scalars(db.select(Department.id))])
     db.session.commit()
     return count
 

@@ -3,11 +3,15 @@
 A lane is a department, or the unrouted lane («Не распределено»), whose department id is ``None`` in the
 database and in Python and whose key is ``UNROUTED_KEY`` in URLs, forms and DOM ids (docs/glossary.md).
 """
+import threading
+import time
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_
+from sqlalchemy import and_, text
 
-from .models import Incident
+from .extensions import db
+from .models import Incident, LaneState
 from .workflow import OPEN_STATUSES, RESOLVED
 
 UNROUTED_KEY = "unrouted"
@@ -37,3 +41,45 @@ def in_cell(department_id: int | None, status: str, solved_since: datetime):
     if status == RESOLVED:
         condition = and_(condition, Incident.resolved_at >= solved_since)
     return condition
+
+
+_BUMP = text("INSERT INTO lane_state (lane, version) VALUES (:lane, 1) "
+             "ON CONFLICT (lane) DO UPDATE SET version = lane_state.version + 1")
+
+
+def bump(department_ids: Iterable[int | None]) -> None:
+    """Step the version of each of these lanes in the caller's transaction, so every screen showing one of
+    them sees the change and no other screen does. Lanes are locked in one order (no deadlock between two
+    writers); a lane without a row yet gets one."""
+    keys = sorted({lane_key(d) for d in department_ids})
+    if keys:
+        db.session.execute(_BUMP, [{"lane": key} for key in keys])
+
+
+def bump_every_lane() -> None:
+    """Step every lane: something every card shows changed (a topic's, channel's or person's name)."""
+    db.session.execute(text("UPDATE lane_state SET version = version + 1"))
+
+
+def read_versions() -> dict[str, int]:
+    """{lane key: version} as the database has it now (a lane never changed is absent: version 0)."""
+    return dict(db.session.execute(db.select(LaneState.lane, LaneState.version)).all())
+
+
+class VersionCache:
+    """The lane versions as this process last read them, read again when older than ``ttl`` seconds: the idle
+    poll of 500 screens costs a dictionary look-up, and the database one small read per ``ttl`` per process."""
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self._at = float("-inf")
+        self._values: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def get(self) -> dict[str, int]:
+        if time.monotonic() - self._at > self.ttl:
+            with self._lock:
+                if time.monotonic() - self._at > self.ttl:
+                    self._values = read_versions()
+                    self._at = time.monotonic()
+        return self._values

@@ -205,16 +205,12 @@ class Photo(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class BoardState(db.Model):
-    """A single row whose version every change bumps, so open pages can ask "anything newer?" cheaply."""
+class LaneState(db.Model):
+    """One row per lane (a department's id, or "unrouted"): its version steps with every change of a card in
+    it, in the same transaction, so an open screen asks "anything newer in the lanes I show?" cheaply."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    lane: Mapped[str] = mapped_column(String(20), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-def bump_board_version() -> None:
-    """Increment the board version inside the caller's transaction."""
-    db.session.execute(text("UPDATE board_state SET version = version + 1 WHERE id = 1"))
 
 
 class FeedSource(db.Model):

@@ -2,7 +2,7 @@
 departments and topics (calibrated to the seed report; an admin edits them afterwards)."""
 
 from .extensions import db
-from .models import BoardState, Channel, Department, Topic
+from .models import Channel, Department, Topic
 
 # code, name, inside Инцидент-менеджмент
 CHANNELS = [
@@ -50,8 +50,6 @@ TOPICS = [
 
 def ensure() -> None:
     """Create what is missing; never touch what an admin has changed."""
-    if db.session.get(BoardState, 1) is None:
-        db.session.add(BoardState(id=1, version=0))
     have = set(db.session.scalars(db.select(Channel.code)))
     for pos, (code, name, in_im) in enumerate(CHANNELS):
         if code not in have:

@@ -200,7 +200,7 @@ def snapshot(app) -> dict:
     """What a refused request or a GET must not change: row counts, the board version, card versions."""
     with app.app_context():
         state = {t: db.session.scalar(text(f'SELECT count(*) FROM "{t}"')) for t in tables()}
-        state["board_version"] = db.session.scalar(text("SELECT version FROM board_state WHERE id = 1"))
+        state["lane_versions"] = sorted(db.session.execute(text("SELECT lane, version FROM lane_state")).all())
         state["incident_versions"] = db.session.scalar(select(func.coalesce(func.sum(Incident.version), 0)))
         state["nonces"] = sorted(db.session.scalars(select(User.session_nonce)).all())
         state["users"] = [tuple(row) for row in db.session.execute(

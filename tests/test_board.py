@@ -234,36 +234,6 @@ def test_htmx_board_request_returns_only_lanes(client, auth, make):
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_idle_poll_of_unchanged_board_is_204_and_cheap(client, auth, make, app):
-    from sqlalchemy import event
-
-    from mcu.models import bump_board_version
-    auth.as_role(make, "operator")
-    make.incident(text="Первая карточка")
-    html = client.get("/board").get_data(as_text=True)
-    version = int(re.search(r'id="lanes" class="board" data-version="(\d+)"', html).group(1))
-    assert f"since={version}" in html
-    statements = []
-    with app.app_context():
-        engine = db.engine
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(f"/board?since={version}", headers={"HX-Request": "true"})
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 204 and response.get_data() == b""
-    assert len(statements) <= 2, statements
-    with app.app_context():
-        bump_board_version()
-        db.session.commit()
-    changed = client.get(f"/board?since={version}", headers={"HX-Request": "true"})
-    assert changed.status_code == 200 and "Первая карточка" in changed.get_data(as_text=True)
-
-
 def test_nul_bytes_in_queries_and_forms_get_a_russian_400(client, auth, make):
     auth.as_role(make, "operator")
     for path in ("/board?q=%00", "/board?q=яма%00", "/incidents/?q=%00&status=new"):

@@ -7,7 +7,8 @@ from mcu.extensions import db
 from mcu.feeds.ingest import upsert_incidents
 from mcu.feeds.records import Record
 from mcu.feeds.routing import route
-from mcu.models import BoardState, Event, Incident, RoutingRule, Topic
+from mcu.lanes import read_versions
+from mcu.models import Event, Incident, RoutingRule, Topic
 
 T0 = datetime(2026, 11, 30, 0, 15, tzinfo=UTC)
 
@@ -21,12 +22,12 @@ def rec(n, **fields) -> Record:
 
 
 def state(app):
-    """What a person could notice: incidents with their versions, history lines, the board version."""
+    """What a person could notice: incidents with their versions, history lines, the lanes' versions."""
     with app.app_context():
         incidents = {r.external_id: (r.version, r.text, r.department_id, r.status) for r in db.session.execute(
             select(Incident.external_id, Incident.version, Incident.text, Incident.department_id, Incident.status))}
         events = db.session.scalar(select(func.count(Event.id)))
-        board = db.session.get(BoardState, 1).version
+        board = read_versions()
         return incidents, events, board
 
 
@@ -36,6 +37,7 @@ def ingest(app, records, **kw):
 
 
 def test_new_records_become_routed_incidents_with_deadlines_and_history(app, make):
+    """Also: the lanes of the new cards step once each, and no other lane does."""
     result = ingest(app, [rec(1), rec(2, topic="Образование")])
     assert (result.created, result.updated, result.unchanged, result.errors) == (2, 0, 0, [])
     with app.app_context():
@@ -51,7 +53,7 @@ def test_new_records_become_routed_incidents_with_deadlines_and_history(app, mak
         assert kinds == ["created"]
         two = db.session.scalar(select(Incident).filter_by(external_id="im-2"))
         assert two.department_id == make.department("Образование")
-    assert state(app)[2] == 1
+    assert state(app)[2] == {str(make.department("Дороги")): 1, str(make.department("Образование")): 1}
 
 
 def test_the_same_batch_twice_changes_nothing(app):
@@ -71,7 +73,8 @@ def test_a_changed_record_updates_the_incident_once(app):
     incidents, events_after, board_after = state(app)
     assert incidents["im-1"][:2] == (2, "Сообщение 1 (исправлено)")
     assert incidents["im-2"][0] == 1
-    assert events_after == events + 1 and board_after == board + 1
+    lane = next(key for key, version in board.items() if version)  # both cards are in one lane
+    assert events_after == events + 1 and board_after == {**board, lane: board[lane] + 1}
 
 
 def test_an_older_version_never_overwrites_a_newer_one(app):

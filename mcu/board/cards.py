@@ -4,6 +4,7 @@ The board is the hottest path (2,000 cards within 60 ms), so a card is one forma
 a Jinja macro, which spends ~30 µs per card on escaping and lookups. Every text from a feed or a user
 passes through ``html.escape``; names are escaped once per render in the context.
 """
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -25,8 +26,8 @@ def _raw(column):
 
 # What the board lists for every card (both board indexes cover these: an index-only read).
 LIGHT_COLUMNS = (Incident.id, Incident.version, Incident.status, Incident.department_id,
-                 _raw(Incident.received_at), _raw(Incident.first_answer_due), _raw(Incident.resolve_due),
-                 Incident.position)
+                 _raw(Incident.received_at).label("received_at"), _raw(Incident.first_answer_due).label("first_answer_due"),
+                 _raw(Incident.resolve_due).label("resolve_due"), Incident.position)
 # What a card's markup needs, read only for cards the cache does not hold yet.
 CARD_COLUMNS = (Incident.id, Incident.status, Incident.topic_id, Incident.channel_id, Incident.platform,
                 func.substr(Incident.text, 1, 400).label("text"), _raw(Incident.received_at), Incident.assignee_id,
@@ -55,6 +56,11 @@ class CardContext:
     channels: dict
     users: dict
     words: dict
+
+    def fingerprint(self) -> str:
+        """What every card's markup depends on besides its own row: names, words, the zone, the link."""
+        return repr((sorted(self.topics.items()), sorted(self.channels.items()), sorted(self.users.items()),
+                     self.href, self.text_chars, str(self.tz), sorted(self.words.items())))
 
     @classmethod
     def build(cls, lookups, now, tz, text_chars, detail_prefix):
@@ -104,44 +110,63 @@ class CardCache:
     """Card markup by (id, version, received time), per process: an unchanged card is not re-rendered.
 
     Safe with many processes because the key is the version from the database, which every change
-    bumps; cleared whenever any topic, channel or person name changes, and when it grows too big.
+    bumps; emptied when any topic, channel or person name changes. It holds at most ``limit`` cards and
+    forgets the least recently shown first, so a board bigger than the cache costs renders, never memory.
     """
 
-    LIMIT = 20_000
-
-    def __init__(self):
-        self.parts: dict = {}
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.parts: OrderedDict = OrderedDict()
         self.fingerprint = None
 
     def check(self, ctx: CardContext) -> None:
-        fingerprint = hash((tuple(ctx.topics.items()), tuple(ctx.channels.items()), tuple(ctx.users.items()),
-                            ctx.href, ctx.text_chars, str(ctx.tz), tuple(ctx.words.items())))
-        if fingerprint != self.fingerprint or len(self.parts) > self.LIMIT:
-            self.parts = {}
+        fingerprint = hash(ctx.fingerprint())
+        if fingerprint != self.fingerprint:
+            self.parts = OrderedDict()
             self.fingerprint = fingerprint
 
+    def get(self, key):
+        found = self.parts.get(key)
+        if found is not None:
+            self.parts.move_to_end(key)
+        return found
 
-def cached_cards(connection, light_stmt, ctx: CardContext, cache: CardCache):
-    """Run a statement over LIGHT_COLUMNS; yield (department_id, status, overdue, card html) in its order.
+    def put(self, key, value) -> None:
+        self.parts[key] = value
+        if len(self.parts) > self.limit:
+            self.parts.popitem(last=False)
 
-    Cards the cache does not hold yet (none on an unchanged board) are built from one more statement
-    that fetches their text by id; the age and the overdue mark are filled in on every render.
+
+def cached_cards(connection, rows, ctx: CardContext, cache: CardCache, chunk: int = 500) -> list[str]:
+    """Each row's card markup (rows carry LIGHT_COLUMNS by name), in the rows' order.
+
+    Cards the cache does not hold yet (none on an unchanged board) are built from statements that fetch
+    their text by id, at most ``chunk`` ids a statement; the age and the overdue mark are filled in on every
+    render.
     """
-    rows = connection.execute(light_stmt).all()
     cache.check(ctx)
-    parts = cache.parts
-    missing = [row[0] for row in rows if (row[0], row[1], row[4]) not in parts]
-    if missing:
+    found = {}
+    missing = []
+    for row in rows:
+        key = (row.id, row.version, row.received_at)
+        parts = cache.get(key)
+        if parts is None:
+            missing.append(row.id)
+        else:
+            found[key] = parts
+    for start in range(0, len(missing), chunk):
         for (ident, status, topic_id, channel_id, platform, text, received_at, assignee_id,
              first_due, resolve_due, urgent, version) in connection.execute(
-                select(*CARD_COLUMNS).where(Incident.id.in_(missing))).all():
-            parts[(ident, version, received_at)] = _parts(
-                ctx, ident, status, topic_id, channel_id, platform, text, as_utc(received_at), assignee_id,
-                shown_due(status, first_due, resolve_due), urgent, version)
+                select(*CARD_COLUMNS).where(Incident.id.in_(missing[start:start + chunk]))).all():
+            key = (ident, version, received_at)
+            found[key] = _parts(ctx, ident, status, topic_id, channel_id, platform, text, as_utc(received_at),
+                                assignee_id, shown_due(status, first_due, resolve_due), urgent, version)
+            cache.put(key, found[key])
     now = ctx.now
-    for ident, version, status, department_id, received_at, first_due, resolve_due, _position in rows:
-        head, tail = parts[(ident, version, received_at)]
-        due = shown_due(status, first_due, resolve_due)
+    out = []
+    for row in rows:
+        head, tail = found[(row.id, row.version, row.received_at)]
+        due = shown_due(row.status, row.first_answer_due, row.resolve_due)
         overdue = due is not None and due < now
-        yield (department_id, status, overdue,
-               f'<li class="card{" overdue" if overdue else ""}"{head}{_age(ctx, as_utc(received_at))}{tail}')
+        out.append(f'<li class="card{" overdue" if overdue else ""}"{head}{_age(ctx, as_utc(row.received_at))}{tail}')
+    return out

@@ -1,16 +1,16 @@
-"""The board's reads: which cards to show and how they group, in a fixed number of statements."""
-from dataclasses import dataclass
-from datetime import timedelta
+"""The board's reads: which cards each cell shows (at most a cap of them) and how many each cell and lane holds,
+in one statement whose size depends on neither the number of cards nor of lanes."""
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from markupsafe import Markup
-from sqlalchemy import select, union_all
+from sqlalchemy import case, func, literal, null, or_, select, union_all
 
 from ..access import scope
-from ..lanes import lane_key, on_board
+from ..lanes import in_lane, on_board
 from ..models import Incident
-from ..roles import ROLES
 from ..text import like_pattern
-from ..workflow import BOARD_COLUMNS, RESOLVED
+from ..workflow import ANSWERED, INTERIM, RESOLVED
 from .cards import LIGHT_COLUMNS, CardCache, CardContext, cached_cards
 from .filters import UNROUTED, Filters
 
@@ -30,60 +30,77 @@ def apply_filters(stmt, filters: Filters):
     return stmt
 
 
+def shown_due_sql():
+    """The deadline a card shows, as SQL (the same rule as ``cards.shown_due``)."""
+    return case((Incident.status == INTERIM, Incident.resolve_due),
+                (Incident.status.in_((ANSWERED, RESOLVED)), null()), else_=Incident.first_answer_due)
+
+
 @dataclass
 class Cell:
-    """The cards of one lane × one status: their markup, joined, and how many there are."""
+    """The cards of one lane × one status: the markup of those shown, how many are shown, how many there are."""
 
     html: Markup
     count: int
+    shown: int
+
+    @property
+    def more(self) -> int:
+        return self.count - self.shown
 
 
-def board_cells(db_session, user, filters: Filters, ctx: CardContext, solved_window_hours: int,
-                cache: CardCache):
-    """Cards grouped as {department_id: {status: Cell}}, ordered within each cell.
+@dataclass
+class LaneCards:
+    """One lane's cells and how many of its open cards are overdue."""
 
-    At most two statements whatever the number of cards (see ``cached_cards``).
+    cells: dict = field(default_factory=dict)
+    overdue: int = 0
+
+
+def lane_cards(connection, user, filters: Filters, ctx: CardContext, solved_since: datetime, cap: int,
+               cache: CardCache, lanes=None) -> dict:
+    """{department_id: LaneCards} for every lane with cards (or only ``lanes``), each cell holding its first
+    ``cap`` cards in board order and the count of all of them.
+
+    One statement ranks the board's cards per cell with window functions, whatever the number of cards; the
+    card markup comes from the cache, or from one more statement for cards it does not hold yet.
     """
-    parts = [apply_filters(scope(select(*LIGHT_COLUMNS).where(condition), user), filters)
-             for condition in on_board(ctx.now - timedelta(hours=solved_window_hours))]
+    late = case((shown_due_sql() < ctx.now, literal(1)), else_=literal(0)).label("late")
+    parts = []
+    for condition in on_board(solved_since):
+        stmt = select(*LIGHT_COLUMNS, late).where(condition)
+        if lanes is not None:
+            stmt = stmt.where(or_(*[in_lane(d) for d in lanes]))
+        parts.append(apply_filters(scope(stmt, user), filters))
     both = union_all(*parts).subquery()
-    stmt = select(both).order_by(both.c.position, both.c.received_at.desc(), both.c.id.desc())
-    cells: dict = {}
-    overdue_by_lane: dict = {}
-    for department_id, status, overdue, html in cached_cards(db_session.connection(), stmt, ctx, cache):
-        lane = cells.get(department_id)
+    cell = (both.c.department_id, both.c.status)
+    ranked = select(
+        *[both.c[c.name] for c in both.c if c.name != "late"],
+        func.row_number().over(partition_by=cell, order_by=(both.c.position, both.c.received_at.desc(),
+                                                            both.c.id.desc())).label("rank"),
+        func.count().over(partition_by=cell).label("cell_total"),
+        func.sum(case((both.c.status != RESOLVED, both.c.late), else_=0)).over(
+            partition_by=both.c.department_id).label("lane_late"),
+    ).subquery()
+    stmt = select(ranked).where(ranked.c.rank <= cap).order_by(ranked.c.department_id, ranked.c.status,
+                                                               ranked.c.rank)
+    rows = connection.execute(stmt).all()
+    result: dict = {}
+    grouped: dict = {}
+    for row, html in zip(rows, cached_cards(connection, rows, ctx, cache), strict=True):
+        department_id, status = row.department_id, row.status
+        lane = result.get(department_id)
         if lane is None:
-            lane = cells[department_id] = {}
-            overdue_by_lane[department_id] = 0
-        cell = lane.get(status)
-        if cell is None:
-            cell = lane[status] = []
-        cell.append(html)
-        if overdue:
-            overdue_by_lane[department_id] += 1
-    for lane in cells.values():
-        for status, cards in lane.items():
-            lane[status] = Cell(Markup("".join(cards)), len(cards))
-    return cells, overdue_by_lane
-
-
-def lanes(cells: dict, overdue_by_lane: dict, lookups, filters: Filters, user) -> list[dict]:
-    """The lanes to draw: every department when unfiltered (the wall sees the whole city), else those with cards."""
-    reach = ROLES[user.role]["scope"]
-    result = []
-    show_all = not filters.active and reach == "all"
-    if None in cells or show_all or filters.department == UNROUTED:
-        result.append({"id": None, "name": None, "short_name": None, "cells": cells.get(None, {})})
-    for dep in lookups.departments.values():
-        if reach == "department" and dep.id != user.department_id:
-            continue
-        wanted = dep.id in cells or show_all or filters.department == dep.id or reach == "department"
-        if wanted:
-            result.append({"id": dep.id, "name": dep.name, "short_name": dep.short_name,
-                           "cells": cells.get(dep.id, {})})
-    for lane in result:
-        lane["key"] = lane_key(lane["id"])
-        lane["counts"] = {s: lane["cells"][s].count if s in lane["cells"] else 0 for s in BOARD_COLUMNS}
-        lane["open"] = sum(n for s, n in lane["counts"].items() if s != RESOLVED)
-        lane["overdue"] = overdue_by_lane.get(lane["id"], 0)
+            lane = result[department_id] = LaneCards(overdue=int(row.lane_late or 0))
+        grouped.setdefault((department_id, status), [row.cell_total, []])[1].append(html)
+    for (department_id, status), (total, cards) in grouped.items():
+        result[department_id].cells[status] = Cell(Markup("".join(cards)), total, len(cards))
     return result
+
+
+def lanes_with_cards(connection, user, filters: Filters, solved_since: datetime) -> set:
+    """The lanes (department ids) holding at least one card this user sees under these filters."""
+    parts = [apply_filters(scope(select(Incident.department_id).where(condition), user), filters)
+             for condition in on_board(solved_since)]
+    both = union_all(*parts).subquery()
+    return set(connection.execute(select(both.c.department_id).distinct()).scalars())

@@ -1,48 +1,24 @@
-"""Board pages: the whole city, or one department, filtered by what the URL says."""
-from datetime import UTC, datetime
+"""Board pages: the whole city, or one department, filtered by what the URL says, and the poll that keeps an
+open board current by fetching only the lanes that changed."""
+from datetime import timedelta
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from ..access import can_move
-from ..extensions import db
+from ..extensions import db, login_manager
+from ..lanes import UNROUTED_KEY, VersionCache, lane_key, read_versions
 from ..lookups import load as load_lookups
-from ..models import BoardState, Department
-from ..roles import can
-from ..timefmt import city_tz
+from ..models import Department
+from ..roles import ROLES, can
 from ..web import is_htmx, whole_number
-from ..workflow import BOARD_COLUMNS, STATUS_NAMES
-from .cards import CardCache, CardContext
 from .filters import UNROUTED, parse
-from .queries import board_cells, lanes
+from .queries import lanes_with_cards
+from .render import View, render_lanes
 
 bp = Blueprint("board", __name__)
-
-
-def board_context():
-    """Everything the board template needs, from the current request's filters."""
-    lookups = load_lookups()
-    filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
-    now = datetime.now(UTC)
-    cfg = current_app.config
-    ctx = CardContext.build(lookups, now, city_tz(), cfg["CARD_TEXT_CHARS"], url_for("incidents.index"))
-    cache = current_app.extensions.setdefault("mcu_card_cache", CardCache())
-    cells, overdue = board_cells(db.session, current_user, filters, ctx, cfg["SOLVED_WINDOW_HOURS"], cache)
-    version = current_version()
-    return {
-        "lookups": lookups,
-        "filters": filters,
-        "lanes": lanes(cells, overdue, lookups, filters, current_user),
-        "columns": [(s, str(STATUS_NAMES[s])) for s in BOARD_COLUMNS],  # translated once, not per lane
-        "board_version": version,
-        "unrouted": UNROUTED,
-        "solved_window_hours": cfg["SOLVED_WINDOW_HOURS"],
-        "poll_seconds": cfg["BOARD_POLL_SECONDS"],
-        "generated_at": now,
-        "drag": drag_mode(current_user.role),
-        "can_move": can_move(current_user.role),
-    }
+MAX_LANES = 500  # a poll naming more lanes than a city has departments is not a board's
 
 
 def drag_mode(role: str) -> str:
@@ -54,28 +30,108 @@ def drag_mode(role: str) -> str:
     return ""
 
 
-def current_version() -> int:
-    """The board version: bumped by every change, read with one indexed lookup."""
-    return db.session.execute(db.select(BoardState.version).where(BoardState.id == 1)).scalar() or 0
+def in_scope(user, lookups) -> list:
+    """The lanes this user can ever see, in board order: a change elsewhere never concerns their screen."""
+    if ROLES[user.role]["scope"] == "all":
+        return [None, *lookups.departments]
+    return [] if user.department_id is None else [user.department_id]
+
+
+def lanes_to_show(view: View) -> list:
+    """The lanes to draw: the whole city when unfiltered (the wall sees every department), a head's own lane
+    always, otherwise the lanes holding cards under the filters (and a lane the filter names)."""
+    user, filters = view.user, view.filters
+    scope_lanes = in_scope(user, view.lookups)
+    reach = ROLES[user.role]["scope"]
+    named = None if filters.department == UNROUTED else filters.department
+    if reach == "department":
+        return [d for d in scope_lanes if not filters.department or d == named]
+    if not filters.active and reach == "all":
+        return scope_lanes
+    solved_since = view.now - timedelta(hours=view.window)
+    holding = lanes_with_cards(db.session.connection(), user, filters, solved_since)
+    named_lanes = {named} if filters.department else set()
+    return [d for d in scope_lanes if d in holding or d in named_lanes]
+
+
+def _encode(department_ids, versions: dict) -> str:
+    return ",".join(f"{lane_key(d)}.{versions.get(lane_key(d), 0)}" for d in department_ids)
+
+
+def _decode(value: str) -> dict | None:
+    """{lane key: version} from a poll's ``v``; None when it is not one the board wrote."""
+    seen = {}
+    for part in (value or "").split(",")[:MAX_LANES]:
+        key, _dot, version = part.partition(".")
+        number = whole_number(version, high=2**62)
+        if number is None or not (key == UNROUTED_KEY or whole_number(key) is not None):
+            return None
+        seen[key] = number
+    return seen
+
+
+def live_context(view: View, versions: dict, shown: list, draw=None) -> dict:
+    """The lanes block: the lanes (those in ``draw``, all shown ones by default) with their markup, and the poll
+    that keeps them current."""
+    drawn = render_lanes(view, shown if draw is None else draw, versions)
+    cfg = current_app.config
+    return {
+        "filters": view.filters,
+        "lanes": [(lane_key(d), drawn[d]) for d in shown if d in drawn],
+        "poll_url": url_for("board.changes", v=_encode(in_scope(view.user, view.lookups), versions),
+                            show=",".join(lane_key(d) for d in shown), **view.filters.args()),
+        "poll_seconds": cfg["BOARD_POLL_SECONDS"],
+        "drag": drag_mode(view.user.role),
+        "can_move": can_move(view.user.role),
+    }
 
 
 @bp.get("/board")
 @login_required
 def show():
-    """The kanban: one lane per department, one column per status; htmx asks for just the lanes.
-
-    Open boards poll with ``since=<version>``: an unchanged board answers 204 with no body, which
-    costs the session lookup and one indexed read; a changed one returns the lanes to morph in.
-    """
-    since = request.args.get("since", "")
-    since = whole_number(request.args.get("since"), high=2**62)
-    if since is not None and is_htmx() and current_version() == since:
-        return "", 204
-    context = board_context()
-    status = 400 if context["filters"].errors else 200
+    """The kanban: one lane per department, one column per status; the filter form asks for just the lanes."""
+    versions = read_versions()  # before the cards: a lane is never stored under a newer version than it shows
+    lookups = load_lookups()
+    filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
+    view = View(current_user, filters, lookups)
+    context = {**live_context(view, versions, lanes_to_show(view)), "lookups": lookups, "unrouted": UNROUTED}
+    status = 400 if filters.errors else 200
     if is_htmx() and request.headers.get("HX-Request-Type") != "full":
-        return render_block("board/board.html", "lanes", **context), status
+        return render_block("board/board.html", "live", **context), status
     return render_template("board/board.html", **context), status
+
+
+@bp.get("/board/changes")
+def changes():
+    """An open board's poll: 204 while none of the lanes it can see changed, which costs reading the signed
+    session and comparing versions this process holds (no template, no database, no user lookup); else the
+    changed lanes as htmx partials, or the whole lanes block when the set of lanes to show changed."""
+    if "_user_id" not in session:
+        return login_manager.unauthorized()
+    seen = _decode(request.args.get("v", ""))
+    cache = current_app.extensions.get("mcu_lane_versions")
+    if cache is None:
+        cache = current_app.extensions["mcu_lane_versions"] = VersionCache(current_app.config["LANE_VERSION_TTL"])
+    current = cache.get()
+    if seen is not None and all(current.get(key, 0) == version for key, version in seen.items()):
+        return "", 204
+    return _changed(seen or {})
+
+
+@login_required
+def _changed(seen: dict):
+    """The lanes that changed since the screen's versions, drawn like the board does."""
+    versions = read_versions()
+    lookups = load_lookups()
+    filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
+    filters.errors = []
+    view = View(current_user, filters, lookups)
+    shown = lanes_to_show(view)
+    shown_before = [key for key in (request.args.get("show") or "").split(",") if key][:MAX_LANES]
+    if [lane_key(d) for d in shown] != shown_before:
+        return render_template("board/_changes.html", whole=True, **live_context(view, versions, shown))
+    changed = [d for d in shown if seen.get(lane_key(d)) != versions.get(lane_key(d), 0)]
+    return render_template("board/_changes.html", whole=False, **live_context(view, versions, shown, changed))
 
 
 @bp.get("/board/departments.css")

@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
 
 from ..extensions import db
-from ..models import Channel, Event, Incident, as_utc, bump_board_version
+from ..lanes import bump
+from ..models import Channel, Event, Incident, as_utc
 from ..text import search_key
 from ..timefmt import city_tz
 from ..workflow import ANSWERED, INTERIM, NEW, RESOLVED, STATUS_NAMES
@@ -167,11 +168,14 @@ def _upsert(records, source_name, feed_source_id, default_channel, commit) -> In
             channels = _channels()
             default_channel_id = channels.get(default_channel)
             now = datetime.now(UTC)
+            lanes = set()
             if creates:
-                result.created = _create(creates, source_name, feed_source_id, channels, default_channel_id, now)
+                result.created, lanes = _create(creates, source_name, feed_source_id, channels, default_channel_id,
+                                                now)
             if changes:
                 result.updated = _update(changes, now)
-            bump_board_version()
+                lanes |= _lanes_of([ident for ident, _rec, _d, _r in changes])
+            bump(lanes)
         if commit:
             db.session.commit()
     except Exception:
@@ -180,8 +184,17 @@ def _upsert(records, source_name, feed_source_id, default_channel, commit) -> In
     return result
 
 
-def _create(creates, source_name, feed_source_id, channels, default_channel_id, now) -> int:
-    """Insert the new incidents and their «created» events; returns how many were inserted."""
+def _lanes_of(ids: list[int], chunk: int = 5000) -> set:
+    """The lanes (department ids) of these incidents."""
+    lanes = set()
+    for start in range(0, len(ids), chunk):
+        lanes.update(db.session.scalars(select(Incident.department_id).distinct()
+                                        .where(Incident.id.in_(ids[start:start + chunk]))))
+    return lanes
+
+
+def _create(creates, source_name, feed_source_id, channels, default_channel_id, now) -> tuple[int, set]:
+    """Insert the new incidents and their «created» events; returns how many were inserted, and their lanes."""
     router = Router.load()
     cfg, tz, when = current_app.config, city_tz(), time_writer()
     why_topic, unrouted = _("Распределено по тематике"), _("Не распределено: ни тематика, ни ключевые слова")
@@ -190,7 +203,7 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
     topic_ids, department_ids, channel_ids = {}, {}, {}  # per-batch memo of name lookups
     deadlines = DeadlineTable([rec.received_at for rec, _d, _r in creates], cfg, tz)
     statuses = {value: status_code(value) for value in {rec.status for rec, _d, _r in creates}}
-    rows, reasons = [], {}
+    rows, reasons, lanes = [], {}, set()
     for rec, digest, raw_text in creates:
         folded = " ".join(f"{rec.text} {rec.author} {rec.address}".casefold().replace("ё", "е").split())
         topic_id = topic_ids.get(rec.topic, -1)
@@ -222,10 +235,11 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
             None if answered_at is None else when(answered_at), None if resolved_at is None else when(resolved_at),
             rec.answer_text, "", 1, 0, bool(rec.urgent), now_db, now_db))
         reasons[rec.external_id] = (status, why)
+        lanes.add(dep)
     inserted = insert_incidents(rows, source_name, now_db)
     insert_many("event", EVENT_COLUMNS, [(ident, "created", "", reasons[key][0], reasons[key][1], now_db)
                                          for ident, key in inserted])
-    return len(inserted)
+    return len(inserted), lanes
 
 
 def _update(changes, now) -> int:

@@ -13,7 +13,8 @@ from sqlalchemy.exc import OperationalError
 
 from ..access import reaches
 from ..extensions import db
-from ..models import Department, Event, Incident, bump_board_version, utcnow
+from ..lanes import bump
+from ..models import Department, Event, Incident, utcnow
 
 TEXT_LIMIT = 5000
 
@@ -152,7 +153,8 @@ def write(incident: Incident, values: dict) -> None:
 
 
 def finish(incident_id: int, cells: set) -> Outcome:
-    """Bump the board version and commit the change with its history; the incident as stored now."""
-    bump_board_version()
+    """Step the versions of the lanes the change touched and commit it with its history; the incident as
+    stored now."""
+    bump(department for department, _status in cells)
     db.session.commit()
     return Outcome(_fresh(incident_id), cells)

@@ -14,14 +14,13 @@ from ..access import allowed_targets, can_move, may
 from ..deadlines import first_answer_due, resolve_due_after_interim
 from ..extensions import db
 from ..history import record
-from ..lanes import in_cell
+from ..lanes import bump, in_cell
 from ..models import (
     Comment,
     Department,
     Incident,
     Topic,
     User,
-    bump_board_version,
     utcnow,
 )
 from ..roles import FIELD, can
@@ -220,8 +219,7 @@ def comment(incident_id: int, user, text: str) -> Comment:
     note = Comment(incident_id=incident.id, user_id=user.id, text=text)
     db.session.add(note)
     record(incident.id, "comment", user.id, "", text[:200])
-    bump_board_version()
-    db.session.commit()
+    db.session.commit()  # a card does not show its comments: no lane changes
     return note
 
 
@@ -281,7 +279,7 @@ def enter_manually(user, values: dict, *, cfg, tz) -> Incident:
     if department_id is not None:
         record(incident.id, "routed", user.id, "", department_name(department_id),
                _("выбрано оператором") if values.get("department_id") else _("по тематике"))
-    bump_board_version()
+    bump([department_id])
     db.session.commit()
     return incident
 

@@ -93,7 +93,29 @@
   // Background polls wait while a card is being dragged or the dialog is open.
   document.addEventListener("htmx:before:request", function (evt) {
     var open = document.querySelector("#move-dialog-slot dialog[open]");
-    if ((dragging || open) && evt.target && evt.target.id === "lanes") { evt.preventDefault(); }
+    if ((dragging || open) && evt.target && evt.target.id === "board-poll") { evt.preventDefault(); }
+  });
+
+  // A card that changed (or arrived) since the page last showed it flashes briefly, on every screen.
+  var seen = null;
+  function versions() {
+    var found = {};
+    document.querySelectorAll("#lanes .card").forEach(function (card) { found[card.id] = card.dataset.version; });
+    return found;
+  }
+  document.addEventListener("htmx:before:swap", function () { if (!dragging) { seen = versions(); } });
+  document.addEventListener("htmx:after:settle", function () {
+    if (!seen) { return; }
+    var before = seen;
+    seen = null;
+    document.querySelectorAll("#lanes .card").forEach(function (card) {
+      if (before[card.id] !== card.dataset.version) {
+        card.classList.remove("changed");
+        void card.offsetWidth; // restart the animation on a card that changes twice in a row
+        card.classList.add("changed");
+        setTimeout(function () { card.classList.remove("changed"); }, 2600);
+      }
+    });
   });
   // Sortable leaves inline styles (will-change, animation transforms) on cards; htmx clones elements with
   // a matching id while swapping, and a clone's style attribute is a CSP report under style-src 'self'.

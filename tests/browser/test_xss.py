@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from mcu.board.filters import MAX_QUERY
 from mcu.extensions import db
+from mcu.lanes import bump
 from mcu.models import (
     Channel,
     Comment,
@@ -21,7 +22,6 @@ from mcu.models import (
     Incident,
     Topic,
     User,
-    bump_board_version,
 )
 from mcu.text import excerpt, search_key
 from mcu.workflow import BOARD_COLUMNS
@@ -394,17 +394,17 @@ def test_board_runs_nothing_full_filtered_reflected_and_refreshed(app, world, ad
     # the poll's lanes-only answer is swapped in by htmx, which would act on any hx- attribute in it
     page.goto("/board")
     check_page(page, "board before the poll")
-    version = page.locator("#lanes").get_attribute("data-version")
+    version = page.locator(f"#lane-{world.department_ids[0]}").get_attribute("data-version")
     with app.app_context():
         late = Incident(source="late", external_id="late-1", text=stored(PAYLOADS[40]), status="new",
                         author=stored(PAYLOADS[41], 300), platform=stored(PAYLOADS[42], 60),
                         department_id=world.department_ids[0], received_at=datetime.now(UTC))
         db.session.add(late)
-        bump_board_version()
+        bump([world.department_ids[0]])
         db.session.commit()
         late_id = late.id
     expect(page.locator(f"#incident-{late_id}")).to_be_attached()
-    expect(page.locator("#lanes")).not_to_have_attribute("data-version", version)
+    expect(page.locator(f"#lane-{world.department_ids[0]}")).not_to_have_attribute("data-version", version)
     late_card = {"id": late_id, "fields": {"text": stored(PAYLOADS[40]), "platform": stored(PAYLOADS[42], 60)},
                  "topic": "Без тематики", "channel": "", "assignee": "", "department": world.department_names[0]}
     check_board(page, world, world.incidents + [late_card], world.lanes, "board after the htmx poll")

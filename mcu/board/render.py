@@ -1,0 +1,122 @@
+"""Lanes rendered once per version and view, and shared by every screen that shows the same thing.
+
+A view is what decides a lane's markup besides its cards: the filters, whose cards the role reaches (everyone
+who sees a lane sees the same cards, except field staff, who see their own), the cap per cell, the solved
+window and the names every card shows. 500 screens showing the city cost one render per changed lane.
+"""
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, get_template_attribute, url_for
+from markupsafe import Markup
+
+from ..access import REACH
+from ..extensions import db
+from ..fragments import FragmentCache
+from ..lanes import lane_key
+from ..queue import redis_url
+from ..roles import ROLES
+from ..timefmt import city_tz
+from ..workflow import BOARD_COLUMNS, RESOLVED, STATUS_NAMES
+from .cards import CardCache, CardContext
+from .queries import Cell, LaneCards, lane_cards
+
+KEY = "mcu:lane:{lane}:{version}:{view}"
+EMPTY = Cell(Markup(""), 0, 0)
+
+
+def card_cache() -> CardCache:
+    """This process's card cache."""
+    found = current_app.extensions.get("mcu_card_cache")
+    if found is None:
+        found = current_app.extensions["mcu_card_cache"] = CardCache(current_app.config["CARD_CACHE_SIZE"])
+    return found
+
+
+def fragment_cache() -> FragmentCache:
+    """This process's client of the shared fragment cache."""
+    found = current_app.extensions.get("mcu_fragments")
+    if found is None:
+        found = current_app.extensions["mcu_fragments"] = FragmentCache(
+            redis_url(current_app), current_app.config["FRAGMENT_TTL_SECONDS"])
+    return found
+
+
+def reach_key(user) -> str:
+    """Whose cards a lane shows to this user: everyone's ("*") for the roles that see whole lanes, the
+    user's own for field staff (the same lane then shows different cards to different workers)."""
+    rule = REACH.get(ROLES.get(user.role, {}).get("scope"), ())
+    return f"u{user.id}" if any(attribute == "id" for _column, attribute in rule) else "*"
+
+
+@dataclass
+class View:
+    """What a lane's markup depends on besides its cards."""
+
+    user: object
+    filters: object
+    lookups: object
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __post_init__(self):
+        cfg = current_app.config
+        self.cap = cfg["BOARD_CELL_CARDS"]
+        self.window = cfg["SOLVED_WINDOW_HOURS"]
+        self.ctx = CardContext.build(self.lookups, self.now, city_tz(), cfg["CARD_TEXT_CHARS"],
+                                     url_for("incidents.index"))
+        names = repr((sorted(self.filters.args().items()), reach_key(self.user), self.cap, self.window,
+                      self.ctx.fingerprint()))
+        self.key = hashlib.blake2b(names.encode(), digest_size=10).hexdigest()
+
+    def lane(self, department_id, version: int, cards: LaneCards | None) -> dict:
+        """A lane as the template draws it."""
+        department = self.lookups.departments.get(department_id)
+        found = cards or LaneCards()
+        counts = {s: found.cells[s].count if s in found.cells else 0 for s in BOARD_COLUMNS}
+        return {"id": department_id, "key": lane_key(department_id), "version": version,
+                "name": department.name if department else None, "cells": found.cells,
+                "open": sum(n for s, n in counts.items() if s != RESOLVED), "overdue": found.overdue}
+
+
+def columns() -> list[tuple[str, str]]:
+    """The board's columns with their titles, translated once per render, not per lane."""
+    return [(s, str(STATUS_NAMES[s])) for s in BOARD_COLUMNS]
+
+
+def render_lanes(view: View, department_ids: list, versions: dict[str, int]) -> dict:
+    """{department_id: lane markup} for these lanes: from the shared cache where another screen already had it
+    rendered at this version, else rendered here (one statement for all missing lanes) and shared."""
+    fragments = fragment_cache()
+    keys = {d: KEY.format(lane=lane_key(d), version=versions.get(lane_key(d), 0), view=view.key)
+            for d in department_ids}
+    found = dict(zip(department_ids, fragments.get_many([keys[d] for d in department_ids]), strict=True))
+    missing = [d for d in department_ids if found[d] is None]
+    if missing:
+        mine = [d for d in missing if fragments.claim(keys[d])]
+        others = [d for d in missing if d not in mine]
+        if others:  # another worker is rendering them right now: wait a moment for its result
+            for d, html in zip(others, fragments.wait_for([keys[d] for d in others], 0.5), strict=True):
+                found[d] = html
+                if html is None:
+                    mine.append(d)
+        if mine:
+            drawn = draw(view, mine, versions)
+            fragments.put_many({keys[d]: html for d, html in drawn.items()})
+            found.update(drawn)
+    return {d: Markup(found[d]) for d in department_ids}
+
+
+def draw(view: View, department_ids: list, versions: dict[str, int]) -> dict:
+    """Render these lanes now."""
+    cards = lane_cards(db.session.connection(), view.user, view.filters, view.ctx,
+                       view.now - timedelta(hours=view.window), view.cap, card_cache(), lanes=department_ids)
+    macro = get_template_attribute("board/_macros.html", "lane")
+    titles = columns()
+    fragments = fragment_cache()
+    out = {}
+    for d in department_ids:
+        lane = view.lane(d, versions.get(lane_key(d), 0), cards.get(d))
+        out[d] = str(macro(lane, titles, view.filters, view.window, EMPTY))
+        fragments.renders += 1
+    return out
