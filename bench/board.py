@@ -74,3 +74,17 @@ def run(report) -> None:
     statements_200 = _statements(app, client, "/board")
     report("board_sql_statements_200_cards", statements_200, "statements")
     report("board_sql_statements_2000_cards", statements_2000, "statements")
+
+
+def run_250k(report) -> None:
+    """The city board with 250,000 open cards: a column shows its cap, the statement does not grow with them."""
+    app = make_app()
+    fill(app, total=250_000, open_count=250_000)
+    client = app.test_client()
+    client.post("/login", data={"login": "operator", "password": "demo"})
+    start = time.perf_counter()
+    response = client.get("/board")
+    first = (time.perf_counter() - start) * 1000
+    assert response.status_code == 200, response.status_code
+    report("board_cards_250k_first_ms", first, "ms")
+    report("board_cards_250k_ms", _median_ms(client, "/board"), "ms")

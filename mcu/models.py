@@ -113,10 +113,6 @@ class Incident(db.Model):
 
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_incident_source_external_id"),
-        # Both board indexes cover what the board lists (the card text comes from the cache or by id),
-        # so the board's listing is an index-only read.
-        Index("ix_incident_board", "status", "department_id", "position", "received_at", "version",
-              "first_answer_due", "resolve_due"),
         Index("ix_incident_status_resolved_at", "status", "resolved_at", "department_id", "position",
               "received_at", "version", "first_answer_due", "resolve_due"),
         Index("ix_incident_received_at", "received_at"),
@@ -163,6 +159,13 @@ class Incident(db.Model):
     topic: Mapped[Topic | None] = relationship()
     department: Mapped[Department | None] = relationship()
     assignee: Mapped[User | None] = relationship()
+
+
+# Both board indexes cover what the board lists (the card text comes from the cache or by id), so listing a cell
+# is an index-only read; a cell's first cards in board order (position, then newest first) are the first entries
+# of its range, so a cell's cap is read without sorting its cards.
+Index("ix_incident_cell", Incident.status, Incident.department_id, Incident.position, Incident.received_at.desc(),
+      Incident.id.desc(), Incident.version, Incident.first_answer_due, Incident.resolve_due)
 
 
 class Event(db.Model):

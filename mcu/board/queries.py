@@ -7,7 +7,7 @@ from markupsafe import Markup
 from sqlalchemy import case, func, literal, null, or_, select, union_all
 
 from ..access import scope
-from ..lanes import in_lane, on_board
+from ..lanes import in_cell, in_lane, on_board
 from ..models import Incident
 from ..text import like_pattern
 from ..workflow import ANSWERED, INTERIM, RESOLVED
@@ -58,43 +58,49 @@ class LaneCards:
 
 
 def lane_cards(connection, user, filters: Filters, ctx: CardContext, solved_since: datetime, cap: int,
-               cache: CardCache, lanes=None) -> dict:
-    """{department_id: LaneCards} for every lane with cards (or only ``lanes``), each cell holding its first
-    ``cap`` cards in board order and the count of all of them.
+               cache: CardCache, lanes: list) -> dict:
+    """{department_id: LaneCards} for the lanes holding cards among ``lanes``, each cell with its first ``cap``
+    cards in board order and the count of all of them.
 
-    One statement ranks the board's cards per cell with window functions, whatever the number of cards; the
-    card markup comes from the cache, or from one more statement for cards it does not hold yet.
+    Two statements whatever the number of cards: one counts the cards of every cell (and the overdue ones of
+    every lane) in an index-only pass; one reads each cell's first cards as the first entries of its index
+    range, an arm per cell. The card markup comes from the cache, or from statements by id for the cards it
+    does not hold yet.
     """
-    late = case((shown_due_sql() < ctx.now, literal(1)), else_=literal(0)).label("late")
-    parts = []
-    for condition in on_board(solved_since):
-        stmt = select(*LIGHT_COLUMNS, late).where(condition)
-        if lanes is not None:
-            stmt = stmt.where(or_(*[in_lane(d) for d in lanes]))
-        parts.append(apply_filters(scope(stmt, user), filters))
+    if not lanes:
+        return {}
+    within = or_(*[in_lane(d) for d in lanes])
+    late = case((shown_due_sql() < ctx.now, literal(1)), else_=literal(0))
+    parts = [apply_filters(scope(select(Incident.department_id, Incident.status, late.label("late"))
+                                 .where(condition, within), user), filters)
+             for condition in on_board(solved_since)]
     both = union_all(*parts).subquery()
-    cell = (both.c.department_id, both.c.status)
-    ranked = select(
-        *[both.c[c.name] for c in both.c if c.name != "late"],
-        func.row_number().over(partition_by=cell, order_by=(both.c.position, both.c.received_at.desc(),
-                                                            both.c.id.desc())).label("rank"),
-        func.count().over(partition_by=cell).label("cell_total"),
-        func.sum(case((both.c.status != RESOLVED, both.c.late), else_=0)).over(
-            partition_by=both.c.department_id).label("lane_late"),
-    ).subquery()
-    stmt = select(ranked).where(ranked.c.rank <= cap).order_by(ranked.c.department_id, ranked.c.status,
-                                                               ranked.c.rank)
-    rows = connection.execute(stmt).all()
+    counts = connection.execute(select(both.c.department_id, both.c.status, func.count(),
+                                       func.sum(case((both.c.status != RESOLVED, both.c.late), else_=0)))
+                                .group_by(both.c.department_id, both.c.status)).all()
     result: dict = {}
+    for department_id, status, total, overdue in counts:
+        lane = result.setdefault(department_id, LaneCards())
+        lane.overdue += int(overdue or 0)
+        lane.cells[status] = Cell(Markup(""), total, 0)
+    arms = []
+    for department_id, lane in result.items():
+        for status in lane.cells:
+            arm = apply_filters(scope(select(*LIGHT_COLUMNS).where(in_cell(department_id, status, solved_since)),
+                                      user), filters)
+            arms.append(select(arm.order_by(Incident.position, Incident.received_at.desc(), Incident.id.desc())
+                               .limit(cap).subquery()))
+    if not arms:
+        return result
+    rows = connection.execute(union_all(*arms) if len(arms) > 1 else arms[0]).all()
+    rows.sort(key=lambda r: (r.received_at, r.id), reverse=True)  # newest first within a position...
+    rows.sort(key=lambda r: r.position)  # ...then by position (a stable sort keeps the first order)
     grouped: dict = {}
     for row, html in zip(rows, cached_cards(connection, rows, ctx, cache), strict=True):
-        department_id, status = row.department_id, row.status
-        lane = result.get(department_id)
-        if lane is None:
-            lane = result[department_id] = LaneCards(overdue=int(row.lane_late or 0))
-        grouped.setdefault((department_id, status), [row.cell_total, []])[1].append(html)
-    for (department_id, status), (total, cards) in grouped.items():
-        result[department_id].cells[status] = Cell(Markup("".join(cards)), total, len(cards))
+        grouped.setdefault((row.department_id, row.status), []).append(html)
+    for (department_id, status), cards in grouped.items():
+        cell = result[department_id].cells[status]
+        cell.html, cell.shown = Markup("".join(cards)), len(cards)
     return result
 
 
