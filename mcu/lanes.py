@@ -44,16 +44,15 @@ def in_cell(department_id: int | None, status: str, solved_since: datetime):
 
 
 _BUMP = text("INSERT INTO lane_state (lane, version) VALUES (:lane, 1) "
-             "ON CONFLICT (lane) DO UPDATE SET version = lane_state.version + 1")
+             "ON CONFLICT (lane) DO UPDATE SET version = lane_state.version + 1 RETURNING version")
 
 
-def bump(department_ids: Iterable[int | None]) -> None:
+def bump(department_ids: Iterable[int | None]) -> dict[str, int]:
     """Step the version of each of these lanes in the caller's transaction, so every screen showing one of
-    them sees the change and no other screen does. Lanes are locked in one order (no deadlock between two
-    writers); a lane without a row yet gets one."""
-    keys = sorted({lane_key(d) for d in department_ids})
-    if keys:
-        db.session.execute(_BUMP, [{"lane": key} for key in keys])
+    them sees the change and no other screen does; returns {lane key: its new version}. Lanes are locked in
+    one order (no deadlock between two writers); a lane without a row yet gets one."""
+    return {key: db.session.execute(_BUMP, {"lane": key}).scalar_one()
+            for key in sorted({lane_key(d) for d in department_ids})}
 
 
 def bump_every_lane() -> None:

@@ -1,5 +1,4 @@
 """The board as a department head and an operator see it over HTTP."""
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest

@@ -4,7 +4,7 @@ board cells as htmx partials for htmx requests, a redirect (or the detail page w
 """
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -65,15 +65,20 @@ def _next_url(default: str) -> str:
     return default
 
 
-def _done(notice: str, cells, incident_id: int, changed=()):
+def _done(notice: str, outcome, incident_id: int, cells=None, changed=()):
     """Fresh state after a change: cells (and the lane headings the change moved) and a notice for htmx, a
-    redirect back for a plain form."""
+    redirect back for a plain form; ``X-MCU-Lanes`` names the lanes' versions after it (``key.version,…``)."""
+    cells = outcome.cells if cells is None else cells
     if is_htmx():
-        return render_template("incidents/_result.html", notice=notice, ok=True,
-                               cells=render_cells(current_user, cells, request.form.get("board", ""), changed),
-                               dialog=Markup(""))
-    flash(notice, "ok")
-    return redirect(_next_url(url_for("incidents.detail", incident_id=incident_id)))
+        response = make_response(render_template(
+            "incidents/_result.html", notice=notice, ok=True,
+            cells=render_cells(current_user, cells, request.form.get("board", ""), changed), dialog=Markup("")))
+    else:
+        flash(notice, "ok")
+        response = redirect(_next_url(url_for("incidents.detail", incident_id=incident_id)))
+    if outcome is not None and outcome.lanes:
+        response.headers["X-MCU-Lanes"] = ",".join(f"{key}.{version}" for key, version in outcome.lanes.items())
+    return response
 
 
 def _refused(exc: verbs.ActionError, incident_id: int, cells=(), dialog: str = ""):
@@ -154,7 +159,7 @@ def move(incident_id: int):
     else:
         notice = _("Сообщение №%(id)d: «%(status)s», %(lane)s.", id=incident.id, status=STATUS_NAMES[incident.status],
                     lane=incident.department.short_name if incident.department else _("не распределено"))
-    return _done(notice, list(outcome.cells) + claimed, incident_id, changed=outcome.cells)
+    return _done(notice, outcome, incident_id, cells=list(outcome.cells) + claimed, changed=outcome.cells)
 
 
 @bp.post("/<int:incident_id>/answer")
@@ -168,7 +173,7 @@ def answer(incident_id: int):
                                expected_version=_version())
     except verbs.ActionError as exc:
         return _refused(exc, incident_id)
-    return _done(_("Ответ сохранён."), outcome.cells, incident_id, changed=outcome.cells)
+    return _done(_("Ответ сохранён."), outcome, incident_id, changed=outcome.cells)
 
 
 @bp.post("/<int:incident_id>/assign")
@@ -185,7 +190,7 @@ def assign(incident_id: int):
     except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     return _done(_("Исполнитель назначен.") if outcome.incident.assignee_id else _("Исполнитель снят."),
-                 outcome.cells, incident_id)
+                 outcome, incident_id)
 
 
 @bp.post("/<int:incident_id>/comment")
@@ -197,7 +202,7 @@ def comment(incident_id: int):
         verbs.comment(incident_id, current_user, request.form.get("text", ""))
     except verbs.ActionError as exc:
         return _refused(exc, incident_id)
-    return _done(_("Комментарий добавлен."), (), incident_id)
+    return _done(_("Комментарий добавлен."), None, incident_id, cells=())
 
 
 @bp.post("/<int:incident_id>/duplicate")
@@ -214,5 +219,5 @@ def duplicate(incident_id: int):
     except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     left = [(department, None) for department, _status in outcome.cells]  # the card has left the board
-    return _done(_("Отмечено как дубликат №%(id)d.", id=outcome.incident.duplicate_of_id), outcome.cells,
+    return _done(_("Отмечено как дубликат №%(id)d.", id=outcome.incident.duplicate_of_id), outcome,
                  incident_id, changed=[*outcome.cells, *left])

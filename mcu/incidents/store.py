@@ -56,6 +56,7 @@ class Outcome:
     incident: Incident
     cells: set = field(default_factory=set)
     noop: bool = False
+    lanes: dict = field(default_factory=dict)  # {lane key: version after the change}
 
 
 def _fresh(incident_id: int) -> Incident | None:
@@ -155,6 +156,6 @@ def write(incident: Incident, values: dict) -> None:
 def finish(incident_id: int, cells: set) -> Outcome:
     """Step the versions of the lanes the change touched and commit it with its history; the incident as
     stored now."""
-    bump(department for department, _status in cells)
+    lanes = bump(department for department, _status in cells)
     db.session.commit()
-    return Outcome(_fresh(incident_id), cells)
+    return Outcome(_fresh(incident_id), cells, lanes=lanes)
