@@ -23,6 +23,7 @@ class Defaults:
     CARD_CACHE_SIZE = 20_000  # card markups kept per process, least recently shown forgotten first
     FRAGMENT_TTL_SECONDS = 600  # how long Redis keeps a rendered lane nobody asked for (versions invalidate it)
     LANE_VERSION_TTL = 0.5  # seconds a process trusts the lane versions it read for answering polls
+    LOOKUPS_TTL = 5  # seconds a process keeps the reference tables (departments, topics, channels, people' names)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -4,6 +4,7 @@ The board is the hottest path (2,000 cards within 60 ms), so a card is one forma
 a Jinja macro, which spends ~30 µs per card on escaping and lookups. Every text from a feed or a user
 passes through ``html.escape``; names are escaped once per render in the context.
 """
+import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,20 +58,28 @@ class CardContext:
     users: dict
     words: dict
 
+    names_key: str = ""
+
     def fingerprint(self) -> str:
         """What every card's markup depends on besides its own row: names, words, the zone, the link."""
-        return repr((sorted(self.topics.items()), sorted(self.channels.items()), sorted(self.users.items()),
-                     self.href, self.text_chars, str(self.tz), sorted(self.words.items())))
+        return repr((self.names_key, self.href, self.text_chars, str(self.tz), sorted(self.words.items())))
 
     @classmethod
     def build(cls, lookups, now, tz, text_chars, detail_prefix):
-        return cls(now, tz, text_chars, escape(detail_prefix),
-                   {k: escape(t.name) for k, t in lookups.topics.items()},
-                   {k: escape(c.name) for k, c in lookups.channels.items()},
-                   {k: escape(u.name) for k, u in lookups.users.items()},
+        """A context over these lookups; the escaped names are made once per lookups read, not per render."""
+        names = lookups.memo.get("card_names")
+        if names is None:
+            topics = {k: escape(t.name) for k, t in lookups.topics.items()}
+            channels = {k: escape(c.name) for k, c in lookups.channels.items()}
+            users = {k: escape(u.name) for k, u in lookups.users.items()}
+            key = hashlib.blake2b(repr((sorted(topics.items()), sorted(channels.items()),
+                                        sorted(users.items()))).encode(), digest_size=12).hexdigest()
+            names = lookups.memo["card_names"] = (topics, channels, users, key)
+        topics, channels, users, key = names
+        return cls(now, tz, text_chars, escape(detail_prefix), topics, channels, users,
                    {"no_topic": escape(_("Без тематики")), "urgent": escape(_("срочно")),
                     "due": escape(_("до")), "move": escape(_("Переместить")), "now": _("сейчас"), "min": _("%(n)d мин"),
-                    "hours": _("%(n)d ч"), "days": _("%(n)d д")})
+                    "hours": _("%(n)d ч"), "days": _("%(n)d д")}, key)
 
 
 def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text, received_at, assignee_id,

@@ -108,14 +108,24 @@ def changes():
     changed lanes as htmx partials, or the whole lanes block when the set of lanes to show changed."""
     if "_user_id" not in session:
         return login_manager.unauthorized()
-    seen = _decode(request.args.get("v", ""))
     cache = current_app.extensions.get("mcu_lane_versions")
     if cache is None:
         cache = current_app.extensions["mcu_lane_versions"] = VersionCache(current_app.config["LANE_VERSION_TTL"])
-    current = cache.get()
-    if seen is not None and all(current.get(key, 0) == version for key, version in seen.items()):
+    if unchanged(request.args.get("v", ""), cache.get()):
         return "", 204
-    return _changed(seen or {})
+    return _changed(_decode(request.args.get("v", "")) or {})
+
+
+def unchanged(value: str, current: dict) -> bool:
+    """True when every lane named in a poll's ``v`` is still at the version it names (the hot path of every open
+    screen: a split and a comparison per lane; anything unexpected counts as changed)."""
+    if not value:
+        return False
+    for part in value.split(",", MAX_LANES):
+        key, _dot, version = part.partition(".")
+        if str(current.get(key, 0)) != version:
+            return False
+    return True
 
 
 @login_required
