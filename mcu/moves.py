@@ -274,7 +274,7 @@ def move_incident(incident_id: int, user, to_status: str | None = None, to_depar
     values["position"] = position
     if status_change:
         if to_status == INTERIM:
-            values.update(answer_text=text, resolve_due=resolve_due_after_interim(now, cfg or {}, tz or UTC))
+            values.update(answer_text=text, resolve_due=resolve_due_after_interim(now, cfg, tz))
         elif to_status == ANSWERED:
             values.update(answer_text=text, answered_at=now)
         elif to_status in NEEDS_REASON:
