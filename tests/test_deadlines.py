@@ -40,6 +40,8 @@ FIRST_ANSWER = [
      ("Fri 19.02 is a full day (the next day is a working Saturday, not a holiday): 1 h; Sat 20.02 works instead of "
       "Mon 22.02, which comes before the holiday of 23.02, so it is short, 9-17: the other 8 h end at 17:00")),
     ("19.02.2021 17:00", True, "20.02.2021 12:00", "urgent: 1 h on Friday, 3 h on the working Saturday"),
+    ("20.02.2021 12:00", False, "24.02.2021 13:00",
+     "on the short working Saturday: 12-17 = 5 h; 21-23.02 off; Wed 24.02: 4 h (were it full: 6 h + 3 h, 12:00)"),
     ("21.02.2021 03:00", False, "24.02.2021 18:00",
      "Sun 21.02 off, Mon 22.02 off (swapped with Sat 20.02), Tue 23.02 holiday: all 9 h on Wed 24.02"),
     ("03.05.2021 10:00", False, "04.05.2021 18:00",
@@ -105,10 +107,12 @@ def test_an_extra_working_day_in_the_settings_counts():
 
 def test_an_extra_working_saturday_before_a_holiday_is_short():
     extra = settings(WORKDAYS_EXTRA=["2021-05-08"])
-    # Fri 07.05 full (Sat 08.05 is no holiday): 1 h; Sat 08.05 works and Victory Day is next: 9-17, 8 h
+    # Fri 07.05 full (Sat 08.05 is no holiday): 1 h; Sat 08.05 works: 8 h
     assert shown(first_answer_due(at("07.05.2021 17:00"), False, extra, VLADIVOSTOK)) == "08.05.2021 17:00"
     # without it: 08-10.05 off (10.05 for Victory Day on a Sunday), 8 h on Tue 11.05
     assert shown(first_answer_due(at("07.05.2021 17:00"), False, SETTINGS, VLADIVOSTOK)) == "11.05.2021 17:00"
+    # Victory Day follows Sat 08.05, so it ends at 17: 12-17 = 5 h; 09-10.05 off; 4 h on Tue 11.05
+    assert shown(first_answer_due(at("08.05.2021 12:00"), False, extra, VLADIVOSTOK)) == "11.05.2021 13:00"
 
 
 @pytest.mark.parametrize("given,due,reasoning", [
