@@ -26,7 +26,6 @@ SWAPPED_WITH = re.compile(r"(\d\d)\.(\d\d)\.(\d{4})")
 DECREES_SINCE = 2013
 SHORTER_BY = timedelta(hours=1)  # art. 95: the working day right before a public holiday
 ONE_DAY = timedelta(days=1)
-_warned_years: set[int] = set()
 
 
 @dataclass(frozen=True)
@@ -36,14 +35,14 @@ class FederalYear:
     days_off: frozenset  # public holidays, transferred and in-lieu days off (weekends not listed)
     public_holidays: frozenset  # art. 112 holidays proper: the working day before one is short
     working_weekend: dict  # a working Saturday or Sunday -> the weekday off it was swapped with
-    known: bool  # False: the package has no decree for this year (see `federal_year`)
 
 
 @cache
 def federal_year(year: int) -> FederalYear:
     """The package's Russian calendar for `year`. For a year it has no decree for, only weekends, the public
     holidays and their statutory moves (a holiday on a weekend, except January 1-8, gives the next working day
-    off: art. 112) are known; the January swaps of such a year belong in the settings until the package has it."""
+    off: art. 112) are known, and the log says so once (this is cached); the January swaps of such a year belong
+    in the settings until the package has them."""
     listed = holidays.country_holidays(COUNTRY, years=year, language=LANGUAGE)
     plain = holidays.country_holidays(COUNTRY, years=year, language=LANGUAGE, observed=False)
     public = frozenset(d for d in plain if any(not SWAPPED_WITH.search(n) for n in plain.get_list(d)))
@@ -62,8 +61,11 @@ def federal_year(year: int) -> FederalYear:
                 while instead.weekday() >= 5 or instead in days_off:
                     instead += ONE_DAY
                 days_off.add(instead)
+        log.warning("holidays %s has no production calendar for %d: only weekends, public holidays and their "
+                    "statutory moves count; put that year's swapped days into HOLIDAYS and WORKDAYS_EXTRA or "
+                    "upgrade the package", holidays.__version__, year)
     working_weekend = {d: swapped.get(d) for d in listed.weekend_workdays}
-    return FederalYear(frozenset(days_off), public, working_weekend, known)
+    return FederalYear(frozenset(days_off), public, working_weekend)
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class WorkCalendar:
 
     def __init__(self, tz: ZoneInfo, day_start: int, day_end: int, local_days_off: frozenset,
                  local_workdays: frozenset):
-        if not (isinstance(day_start, int) and isinstance(day_end, int) and 0 <= day_start < day_end - 1 < 24):
+        if not (isinstance(day_start, int) and isinstance(day_end, int) and 0 <= day_start < day_end - 1 < 23):
             raise ValueError(f"WORKDAY_START/WORKDAY_END: {day_start!r}-{day_end!r} is not a working day of whole "
                              "hours that is still a day when one hour shorter")
         both = local_days_off & local_workdays
@@ -125,11 +127,6 @@ class WorkCalendar:
 
     def _build_year(self, year: int) -> CityYear:
         federal = federal_year(year)
-        if not federal.known and year not in _warned_years:
-            _warned_years.add(year)
-            log.warning("holidays %s has no production calendar for %d: only weekends, public holidays and their "
-                        "statutory moves count; put that year's swapped days into HOLIDAYS and WORKDAYS_EXTRA "
-                        "or upgrade the package", holidays.__version__, year)
         days_off, short_days = set(), set()
         day = date(year, 1, 1)
         while day.year == year:
