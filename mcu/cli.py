@@ -1,20 +1,24 @@
-"""Command line: `flask --app mcu setup`, `users create`, `demo load`."""
+"""Command line: `flask --app mcu setup`, `users create`, `demo load`, `deadlines recompute`."""
 import os
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from flask_migrate import upgrade
 
-from . import demo, reference
+from . import deadlines, demo, jobs, reference
+from . import queue as mcu_queue
 from .extensions import db
 from .models import Department
 from .roles import ROLE_NAMES, ROLES
 from .sources.demo_feed import ensure_source
+from .timefmt import city_tz
 from .users import service as users_service
 
 users_cli = AppGroup("users", help="Manage the people who sign in.")
 demo_cli = AppGroup("demo", help="Demo data.")
+deadlines_cli = AppGroup("deadlines", help="Deadlines of open cards.")
 
 
 @users_cli.command("create")
@@ -45,10 +49,25 @@ def demo_load(incidents):
         click.echo(f"{login} / {demo.DEMO_PASSWORD} ({role})")
 
 
+@deadlines_cli.command("recompute")
+@click.option("--enqueue", is_flag=True, help="Run it on the queue's worker instead of here.")
+def recompute_deadlines(enqueue):
+    """Bring open cards' deadlines in line with the calendar and the settings (run after changing either)."""
+    if enqueue:
+        job = mcu_queue.queue(current_app, mcu_queue.connect(current_app, 5)).enqueue(
+            jobs.recompute_deadlines, retry=jobs.RECOMPUTE_RETRY, job_timeout=jobs.RECOMPUTE_TIMEOUT,
+            description="recompute open deadlines")
+        click.echo(_("В очереди: %(id)s", id=job.id))
+        return
+    moved = deadlines.recompute_open(current_app.config, city_tz())
+    click.echo(_("Сроки пересчитаны по производственному календарю; изменилось: %(n)d", n=moved))
+
+
 def register(app):
     """Attach the command groups and `setup`."""
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(deadlines_cli)
 
     @app.cli.command("setup")
     def setup():
@@ -64,3 +83,6 @@ def register(app):
             click.echo(f"Демо-лента ЦУР: {ensure_source(os.environ.get('PORT', '5000'))}")
             click.echo("")
         click.echo(f"База данных: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+        # settings and the `holidays` package only change with a restart, which runs this
+        moved = deadlines.recompute_open(current_app.config, city_tz())
+        click.echo(_("Сроки пересчитаны по производственному календарю; изменилось: %(n)d", n=moved))

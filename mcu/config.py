@@ -3,6 +3,9 @@ import os
 import secrets
 from pathlib import Path
 from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from . import work_calendar
 
 
 class Defaults:
@@ -41,12 +44,14 @@ class Defaults:
     PROXY_HOPS = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none are trusted)
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     PAGE_SIZE = 50
-    FIRST_ANSWER_HOURS = 9
-    URGENT_FIRST_ANSWER_HOURS = 4
-    RESOLVE_AFTER_INTERIM_DAYS = 7
-    WORKDAY_START = 9
-    WORKDAY_END = 18
-    HOLIDAYS = ()
+    # deadlines (docs/deadlines.md): counted in the city's working time, in TIMEZONE
+    FIRST_ANSWER_HOURS = 9  # working hours from receipt to the first public answer
+    URGENT_FIRST_ANSWER_HOURS = 4  # the same for an urgent message
+    RESOLVE_AFTER_INTERIM_DAYS = 7  # working days from an interim answer to the final one
+    WORKDAY_START = 9  # whole hour the working day starts
+    WORKDAY_END = 18  # whole hour it ends; an hour earlier right before a public holiday
+    HOLIDAYS = ()  # ISO dates the city does not work on top of the federal calendar (a regional holiday)
+    WORKDAYS_EXTRA = ()  # ISO dates the city works on although the federal calendar has them off
 
 
 def secret_key(instance_path: str) -> str:
@@ -83,3 +88,4 @@ def load(app, test_config=None):
         redis_url = cfg.get("REDIS_URL") or "memory://"
         # the limits package spells a Redis unix socket "redis+unix://"
         cfg["RATELIMIT_STORAGE_URI"] = "redis+" + redis_url if redis_url.startswith("unix://") else redis_url
+    work_calendar.from_settings(cfg, ZoneInfo(cfg["TIMEZONE"]))  # a calendar setting that cannot work stops the start

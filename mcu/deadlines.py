@@ -1,60 +1,98 @@
-"""Deadlines in working hours of the city's calendar (ЦУР practice; the numbers are settings)."""
-from datetime import date, datetime, time, timedelta
+"""Deadlines in the city's working time (ЦУР practice; the numbers are settings, the calendar is
+mcu/work_calendar.py), and bringing open cards' deadlines in line when the calendar or the settings change."""
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-DEFAULTS = {
-    "FIRST_ANSWER_HOURS": 9,
-    "URGENT_FIRST_ANSWER_HOURS": 4,
-    "RESOLVE_AFTER_INTERIM_DAYS": 7,
-    "WORKDAY_START": 9,
-    "WORKDAY_END": 18,
-    "HOLIDAYS": (),  # ISO dates of the city's non-working days
-}
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select, update
 
+from .extensions import db
+from .history import record
+from .lanes import bump
+from .models import Event, Incident
+from .work_calendar import from_settings
+from .workflow import IN_PROGRESS, INTERIM, NEW, RETURNED
 
-def _is_workday(day: date, holidays: set) -> bool:
-    return day.weekday() < 5 and day.isoformat() not in holidays
-
-
-def add_working_hours(start: datetime, hours: float, tz: ZoneInfo, day_start: int = 9, day_end: int = 18,
-                      holidays=()) -> datetime:
-    """The moment `hours` working hours after `start`, counting only working time in the city's zone."""
-    holidays = set(holidays)
-    local = start.astimezone(tz)
-    remaining = timedelta(hours=hours)
-    while True:
-        day = local.date()
-        opens = datetime.combine(day, time(day_start), tz)
-        closes = datetime.combine(day, time(day_end), tz)
-        if not _is_workday(day, holidays) or local >= closes:
-            local = datetime.combine(day + timedelta(days=1), time(day_start), tz)
-            continue
-        local = max(local, opens)
-        available = closes - local
-        if remaining <= available:
-            return (local + remaining).astimezone(start.tzinfo)
-        remaining -= available
-        local = datetime.combine(day + timedelta(days=1), time(day_start), tz)
-
-
-def add_working_days(start: datetime, days: int, tz: ZoneInfo, holidays=()) -> datetime:
-    """The same wall-clock time `days` working days later."""
-    holidays = set(holidays)
-    local = start.astimezone(tz)
-    while days > 0:
-        local += timedelta(days=1)
-        if _is_workday(local.date(), holidays):
-            days -= 1
-    return local.astimezone(start.tzinfo)
+# status of a card awaiting an answer -> the deadline it is held to (the one the board shows); answered,
+# resolved and rejected cards keep theirs as they were
+HELD_TO = {NEW: "first_answer_due", IN_PROGRESS: "first_answer_due", RETURNED: "first_answer_due",
+           INTERIM: "resolve_due"}
+# pages show minutes, and an interim answer's history line is written a few ms after its deadline was computed
+MOVED_BY = timedelta(minutes=1)
+BATCH = 500
 
 
 def first_answer_due(received: datetime, urgent: bool, cfg, tz: ZoneInfo) -> datetime:
     """When the first public answer is due."""
-    hours = cfg.get("URGENT_FIRST_ANSWER_HOURS", 4) if urgent else cfg.get("FIRST_ANSWER_HOURS", 9)
-    return add_working_hours(received, hours, tz, cfg.get("WORKDAY_START", 9), cfg.get("WORKDAY_END", 18),
-                             cfg.get("HOLIDAYS", ()))
+    hours = cfg["URGENT_FIRST_ANSWER_HOURS"] if urgent else cfg["FIRST_ANSWER_HOURS"]
+    return from_settings(cfg, tz).add_working_time(received, timedelta(hours=hours))
+
+
+def first_answer_deadlines(cfg, tz: ZoneInfo):
+    """`first_answer_due` with the settings read once, for a batch: a function of (received, urgent)."""
+    add = from_settings(cfg, tz).add_working_time
+    normal, urgent = timedelta(hours=cfg["FIRST_ANSWER_HOURS"]), timedelta(hours=cfg["URGENT_FIRST_ANSWER_HOURS"])
+    return lambda received, is_urgent: add(received, urgent if is_urgent else normal)
 
 
 def resolve_due_after_interim(interim_at: datetime, cfg, tz: ZoneInfo) -> datetime:
     """An interim answer moves the final deadline to this many working days later."""
-    return add_working_days(interim_at, cfg.get("RESOLVE_AFTER_INTERIM_DAYS", 7), tz, cfg.get("HOLIDAYS", ()))
+    return from_settings(cfg, tz).add_working_days(interim_at, cfg["RESOLVE_AFTER_INTERIM_DAYS"])
+
+
+def recompute_open(cfg, tz: ZoneInfo, batch_size: int = BATCH) -> int:
+    """Recompute the deadline every card awaiting an answer is held to; write the ones that moved, each with a
+    history line and a new version, a batch per transaction. Returns how many moved."""
+    moved, last_id = 0, 0
+    while True:
+        rows = db.session.execute(
+            select(Incident.id, Incident.status, Incident.received_at, Incident.urgent, Incident.first_answer_due,
+                   Incident.resolve_due, Incident.version, Incident.department_id)
+            .where(Incident.status.in_(tuple(HELD_TO)), Incident.id > last_id).order_by(Incident.id).limit(batch_size)).all()
+        if not rows:
+            return moved
+        last_id = rows[-1].id
+        interim_at = _interim_moments([row.id for row in rows if row.status == INTERIM])
+        changes = []
+        for row in rows:
+            if HELD_TO[row.status] == "first_answer_due":
+                old, new = row.first_answer_due, first_answer_due(row.received_at, row.urgent, cfg, tz)
+            elif row.resolve_due is not None and row.id in interim_at:
+                old, new = row.resolve_due, resolve_due_after_interim(interim_at[row.id], cfg, tz)
+            else:
+                continue  # an interim card from a feed never had a final deadline here: nothing to move
+            if old is None or abs(new - old) >= MOVED_BY:
+                changes.append((row.id, row.version, HELD_TO[row.status], old, new, row.department_id))
+        moved += _write(changes)
+
+
+def _interim_moments(ids: list[int]) -> dict:
+    """When each interim card got its (latest) interim answer, from its history."""
+    if not ids:
+        return {}
+    became_interim = or_(Event.kind == "interim", and_(Event.kind == "status", Event.to_value == INTERIM))
+    return dict(db.session.execute(select(Event.incident_id, func.max(Event.created_at))
+                                   .where(Event.incident_id.in_(ids), became_interim)
+                                   .group_by(Event.incident_id)).all())
+
+
+def _write(changes: list) -> int:
+    """Store one batch of moved deadlines; a card changed meanwhile (another version) is left to the next run."""
+    written, now, lanes = 0, datetime.now(UTC), set()
+    reason = _("пересчитан по производственному календарю")
+    for incident_id, version, field, old, new, department_id in changes:
+        result = db.session.execute(
+            update(Incident).where(Incident.id == incident_id, Incident.version == version)
+            .values({field: new, "version": Incident.version + 1, "updated_at": now})
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            record(incident_id, field, None, _iso(old), _iso(new), reason)
+            written += 1
+            lanes.add(department_id)
+    bump(lanes)
+    db.session.commit()
+    return written
+
+
+def _iso(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")

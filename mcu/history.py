@@ -17,6 +17,8 @@ EVENT_NAMES = {
     "reorder": _l("Порядок в колонке"),
     "duplicate": _l("Дубликат"),
     "unrouted": _l("Возвращено оператору"),
+    "first_answer_due": _l("Срок первого ответа"),
+    "resolve_due": _l("Срок решения"),
 }
 
 

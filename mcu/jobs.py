@@ -3,6 +3,9 @@ import uuid
 
 from rq import Retry, get_current_job
 
+from .deadlines import recompute_open
+from .timefmt import city_tz
+
 # a failed poll is tried again after 15 s, 1 min and 4 min; then the next scheduled poll takes over
 POLL_RETRY = Retry(max=3, interval=[15, 60, 240])
 POLL_TIMEOUT = 300  # seconds a poll may run before RQ kills it
@@ -62,3 +65,15 @@ def release_poll_lock(connection, source_id: int, owner: str) -> None:
     holder = connection.get(key)
     if holder is not None and holder.decode() == owner:
         connection.delete(key)
+
+
+# `flask deadlines recompute --enqueue`: a failed run keeps the batches it committed, and running it again
+# finishes the rest (a deadline already in line is not written twice)
+RECOMPUTE_RETRY = Retry(max=2, interval=[60, 600])
+RECOMPUTE_TIMEOUT = 1800  # seconds; a city's open cards take well under one
+
+
+def recompute_deadlines() -> int:
+    """Recompute open cards' deadlines by the calendar and settings this worker runs with; returns how many moved."""
+    with app().app_context():
+        return recompute_open(app().config, city_tz())

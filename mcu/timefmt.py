@@ -11,10 +11,15 @@ def city_tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def local(dt: datetime | None, fmt: str = "%d.%m.%Y %H:%M", tz: ZoneInfo | None = None) -> str:
-    """A UTC datetime as the city's wall-clock text."""
-    if dt is None:
+def local(dt: datetime | str | None, fmt: str = "%d.%m.%Y %H:%M", tz: ZoneInfo | None = None) -> str:
+    """A UTC datetime (or one in ISO text, as history lines keep deadlines) as the city's wall-clock text."""
+    if not dt:
         return ""
+    if isinstance(dt, str):
+        try:
+            dt = datetime.fromisoformat(dt)
+        except ValueError:
+            return dt
     return dt.astimezone(tz or city_tz()).strftime(fmt)
 
 

@@ -224,25 +224,6 @@ def test_a_large_batch_is_stored_in_one_go(app):
             db.session.execute(text("PRAGMA foreign_keys=ON"))
 
 
-def test_batch_deadlines_equal_the_calendar_walk():
-    import random
-    from zoneinfo import ZoneInfo
-
-    from mcu.deadlines import first_answer_due
-    from mcu.feeds.deadline_table import DeadlineTable
-
-    tz = ZoneInfo("Asia/Vladivostok")
-    cfg = {"HOLIDAYS": ("2026-12-31", "2027-01-01", "2027-01-02", "2027-01-05"), "FIRST_ANSWER_HOURS": 9,
-           "URGENT_FIRST_ANSWER_HOURS": 4}
-    rng = random.Random(4)
-    moments = [T0 + timedelta(seconds=rng.randint(0, 60 * 86400), microseconds=rng.randint(0, 999_999))
-               for _ in range(2000)]
-    moments += [datetime(2026, 12, 1, h, 0, tzinfo=tz) for h in range(24)]  # exactly on the boundaries
-    table = DeadlineTable(moments, cfg, tz)
-    for n, moment in enumerate(moments):
-        assert table.due(moment, n % 5 == 0) == first_answer_due(moment, n % 5 == 0, cfg, tz), moment
-
-
 def test_a_raw_record_with_python_values_is_stored_as_json_text(app):
     ingest(app, [rec(1, raw={"at": T0})])
     result = ingest(app, [rec(1, raw={"at": T0, "n": 2}, text="изменено")])

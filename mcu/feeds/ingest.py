@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
 
+from ..deadlines import first_answer_deadlines
 from ..extensions import db
 from ..lanes import bump
 from ..models import Channel, Event, Incident, as_utc
@@ -25,7 +26,6 @@ from ..timefmt import city_tz
 from ..workflow import ANSWERED, INTERIM, NEW, RESOLVED, STATUS_NAMES
 from .bulk import EVENT_COLUMNS, insert_incidents, insert_many, time_writer
 from .bulk import existing as bulk_existing
-from .deadline_table import DeadlineTable
 from .records import Record, RowError
 from .routing import Router, fold
 
@@ -201,7 +201,7 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
     by_keyword = _("Распределено по ключевому слову «%(k)s»")
     now_db = when(now)
     topic_ids, department_ids, channel_ids = {}, {}, {}  # per-batch memo of name lookups
-    deadlines = DeadlineTable([rec.received_at for rec, _d, _r in creates], cfg, tz)
+    first_answer_due = first_answer_deadlines(cfg, tz)
     statuses = {value: status_code(value) for value in {rec.status for rec, _d, _r in creates}}
     rows, reasons, lanes = [], {}, set()
     for rec, digest, raw_text in creates:
@@ -231,7 +231,7 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
         rows.append((
             source_name, rec.external_id, raw_text, digest, updated_db, feed_source_id, channel_id,
             rec.platform[:60], rec.author[:300], rec.text, rec.url[:2000], rec.address[:500], rec.lat, rec.lon,
-            folded, topic_id, dep, status, received_db, when(deadlines.due(received, rec.urgent)),
+            folded, topic_id, dep, status, received_db, when(first_answer_due(received, rec.urgent)),
             None if answered_at is None else when(answered_at), None if resolved_at is None else when(resolved_at),
             rec.answer_text, "", 1, 0, bool(rec.urgent), now_db, now_db))
         reasons[rec.external_id] = (status, why)
