@@ -8,6 +8,7 @@ sends it itself. Code that needs to know asks :func:`mcu.web.is_background`. Eve
 signed-in person counts as a real action and moves the idle clock. See docs/security.md.
 """
 import time
+from urllib.parse import unquote_to_bytes
 
 from flask import abort, current_app, flash, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
@@ -112,14 +113,36 @@ def headers(response):
     return response
 
 
-def refuse_nul_bytes():
-    """PostgreSQL can neither store nor compare text holding a NUL byte: refuse such input in Russian, not with a 500.
-    (The query string is checked raw, so a poll does not parse its arguments for this.)"""
-    query = request.query_string
-    has_nul = b"%00" in query or b"\x00" in query
-    if not has_nul and request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        has_nul = any("\x00" in v for listed in request.form.listvalues() for v in listed)
-    if has_nul:
+FORM_CHECK_BYTES = 1024 * 1024  # form bodies read raw for the check below (larger ones are files, checked by their page)
+
+
+def _utf8(raw: bytes) -> bool:
+    """True when URL-encoded bytes decode as UTF-8 (browsers send nothing else; a decode with replacement would
+    store «�» in place of what the person typed)."""
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def refuse_unreadable_input():
+    """Refuse, in Russian and before anything reads the form (the CSRF check would call it a stale page), a query
+    or form that is not UTF-8 or holds a NUL byte (PostgreSQL can neither store nor compare one). The query
+    string and URL-encoded bodies are checked raw, so a poll does not parse its arguments for this."""
+    raw = [request.query_string]
+    form_body = request.method in ("POST", "PUT", "PATCH", "DELETE")
+    if form_body and request.mimetype == "application/x-www-form-urlencoded" \
+            and (request.content_length or 0) <= FORM_CHECK_BYTES:
+        raw.append(request.get_data(cache=True))
+        form_body = False
+    for part in raw:
+        if not _utf8(part):
+            abort(400, description=_("В запросе есть символы не в кодировке UTF-8: так браузер текст не отправляет. "
+                                     "Проверьте введённое и отправьте ещё раз."))
+        if b"%00" in part or b"\x00" in part:
+            abort(400, description=_("В запросе есть недопустимый символ (NUL). Уберите его и повторите."))
+    if form_body and any("\x00" in v for listed in request.form.listvalues() for v in listed):
         abort(400, description=_("В запросе есть недопустимый символ (NUL). Уберите его и повторите."))
 
 
@@ -138,7 +161,7 @@ class SessionInterface(SecureCookieSessionInterface):
 def register(app):
     """Install the hooks: idle timeout before each request, headers after, Russian CSRF errors."""
     app.session_interface = SessionInterface()
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul_bytes)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unreadable_input)
     app.before_request(enforce_idle_timeout)
     app.after_request(headers)
     app.register_error_handler(CSRFError, csrf_failed)

@@ -1,4 +1,5 @@
 """The board as a department head and an operator see it over HTTP."""
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -241,3 +242,25 @@ def test_nul_bytes_in_queries_and_forms_get_a_russian_400(client, auth, make):
         assert "недопустимый символ" in response.get_data(as_text=True)
     response = client.post("/login", data={"login": "a\x00b", "password": "x"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("body", [b"text=%FF%FE%FD", b"text=\xff\xfe", "text=Яма".encode("cp1251")])
+def test_a_form_that_is_not_utf8_is_refused_saying_so_not_as_a_stale_page(app, client, auth, make, body):
+    auth.as_role(make, "operator")
+    incident_id = make.incident()
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/board").get_data(as_text=True)).group(1)
+    response = client.post(f"/incidents/{incident_id}/comment", data=body + b"&csrf_token=" + token.encode(),
+                           content_type="application/x-www-form-urlencoded")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "символы не в кодировке UTF-8" in html and "Страница устарела" not in html
+    good = client.post(f"/incidents/{incident_id}/comment", data="text=Яма%20у%20дома&csrf_token=".encode() + token.encode(),
+                       content_type="application/x-www-form-urlencoded")
+    assert good.status_code == 302  # a proper form still goes through
+
+
+def test_a_query_that_is_not_utf8_is_refused_saying_so(client, auth, make):
+    auth.as_role(make, "operator")
+    response = client.get("/board?q=%E0%A4%A")
+    assert response.status_code == 400
+    assert "символы не в кодировке UTF-8" in response.get_data(as_text=True)
