@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import demo, reference
+from . import demo, processes, reference
 from .extensions import db
 from .models import Department
 from .roles import ROLE_NAMES, ROLES
@@ -48,6 +48,7 @@ def register(app):
     """Attach the command groups and `setup`."""
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(processes.jobs_cli)
 
     @app.cli.command("setup")
     def setup():
