@@ -4,6 +4,7 @@ Each one waits for Redis, runs, and ends when Redis is lost: its supervisor star
 so no process carries state across an outage of Redis.
 """
 import logging
+import re
 
 import click
 from flask import current_app
@@ -16,6 +17,33 @@ from . import queue as mcu_queue
 
 log = logging.getLogger(__name__)
 jobs_cli = AppGroup("jobs", help="Queue processes: the embedded Redis, an RQ worker, the RQ cron scheduler.")
+JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class QuietTicks(logging.Filter):
+    """Keep RQ's log readable: no INFO lines about the scheduler's tick (once a second, four lines each), and
+    a lost Redis said in one line, not a traceback (the supervisor says what it does next)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ticks: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], (mcu_queue.QueueLost, RedisError)):
+            record.msg, record.args = "%s (Redis lost: %s)", (record.getMessage(), record.exc_info[1])
+            record.exc_info = record.exc_text = None
+        if record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        ids = set(JOB_ID.findall(message))
+        if "schedule_polls" in message:
+            self.ticks |= ids
+            return False
+        if ids & self.ticks:
+            if "result is kept" in message or "result discarded" in message:
+                self.ticks -= ids
+            return False
+        return True
 
 
 @jobs_cli.command("redis")
@@ -32,6 +60,7 @@ def worker(burst):
     """One RQ worker (with RQ's scheduler for retries), signalling every WORKER_HEARTBEAT_SECONDS."""
     jobs.app()  # import everything once in the parent: each job's fork starts warm
     rq_worker = mcu_queue.worker(current_app, mcu_queue.wait_for_redis(current_app))
+    logging.getLogger("rq.worker").addFilter(QuietTicks())
     try:
         rq_worker.work(burst=burst, with_scheduler=True)
     except (RedisError, OSError, mcu_queue.QueueLost) as exc:
@@ -42,6 +71,7 @@ def worker(burst):
 def cron():
     """The RQ cron scheduler with mcu/cron.py; returns on SIGTERM/SIGINT, fails when Redis is lost."""
     scheduler = CronScheduler(connection=mcu_queue.wait_for_redis(current_app))
+    logging.getLogger("rq.cron").addFilter(QuietTicks())
     scheduler.load_config_from_file("mcu.cron")
     try:
         scheduler.start()

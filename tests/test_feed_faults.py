@@ -15,7 +15,6 @@ from redis import Redis
 from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
-from mcu import jobs
 from mcu.extensions import db
 from mcu.feeds import http as feed_http
 from mcu.models import FeedSource, Incident

@@ -18,7 +18,6 @@ from rq import Retry, SimpleWorker
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from mcu import jobs
 from mcu import queue as mcu_queue
 from mcu.extensions import db
 from mcu.models import BoardState, FeedSource, Incident, utcnow
