@@ -94,11 +94,13 @@ def _shut(response, cut: threading.Event) -> None:
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
-    chain = []
-    while exc is not None and exc not in chain:
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__ or next((a for a in getattr(exc, "args", ()) if isinstance(
-            a, BaseException)), None) or getattr(exc, "reason", None)
+    """The exception and what it wraps: causes, contexts, and the exceptions urllib3 keeps in args or reason."""
+    chain, todo = [], [exc]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, BaseException) and item not in chain:
+            chain.append(item)
+            todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *getattr(item, "args", ())]
     return chain
 
 
@@ -125,6 +127,8 @@ def _failure(exc: requests.exceptions.RequestException, connect: float, read: fl
     if has(ConnectionRefusedError):
         return _("Источник отказал в соединении: на этом адресе и порту сервер не принимает подключения")
     if received is not None:  # the headers had come: the body was cut short
+        received += sum(e.partial for e in chain if isinstance(e, urllib3.exceptions.IncompleteRead)
+                        and isinstance(e.partial, int))  # read by urllib3, never handed over
         if has(urllib3.exceptions.ReadTimeoutError, socket.timeout):
             return _("Источник замолчал посреди ответа дольше %(n)s с (таймаут): получено %(got)d байт",
                      n=_seconds(read), got=received)
