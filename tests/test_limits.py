@@ -84,11 +84,12 @@ def test_the_change_password_form_stops_guessing_the_current_password(app, limit
         assert check_password_hash(db.session.scalar(db.select(User).filter_by(login=login)).password_hash, PASSWORD)
 
 
-def test_a_mistyped_repeat_is_not_a_guess(app, limited, make):
+def test_a_mistyped_repeat_or_a_too_short_new_password_is_not_a_guess(app, limited, make):
     login = login_of(app, make.user("operator"))
     client = limited.test_client()
     token = csrf_from(client.get("/login").get_data(as_text=True))
     assert client.post("/login", data={"login": login, "password": PASSWORD, "csrf_token": token}).status_code == 302
-    for _ in range(6):
+    for _ in range(5):
         assert change_password(client, PASSWORD, repeat="something-else").status_code == 400
+        assert change_password(client, PASSWORD, new="short").status_code == 400
     assert change_password(client, PASSWORD).status_code == 303
