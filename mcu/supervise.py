@@ -109,6 +109,10 @@ class Supervisor:
 
     def ended(self, child: Child, code: int) -> None:
         ran = time.monotonic() - child.started
+        if self.stopping:
+            child.pid = 0
+            log.info("%s: stopped (status %s)", child.name, code)
+            return
         kill_group(child.pid, signal.SIGKILL)  # what it left in its group (RQ's scheduler process)
         for orphan in adopted():
             if orphan not in {c.pid for c in self.children}:

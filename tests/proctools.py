@@ -52,9 +52,9 @@ class Processes:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                requests.get(base + "/login", timeout=2)
+                requests.get(base + "/login", timeout=5)
                 return base
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         raise AssertionError("gunicorn did not start")
 
