@@ -95,20 +95,27 @@ def test_with_redis_killed_the_board_serves_says_so_and_the_queue_recovers_by_it
         redis.wait()
 
 
-def test_a_killed_worker_shows_as_silent_on_the_sources_page_and_the_badge(app, make, redis_conn, redis_url, procs):
-    add_source(app, "Без обработчика", "http://127.0.0.1:9/none")  # a source, so the badge has a queue to watch
+def test_a_killed_worker_takes_its_work_horse_along_and_shows_as_silent(app, make, redis_conn, redis_url, feed,
+                                                                        procs):
+    feed.routes["/hang"] = hang_mid_answer(feed, document(contract_items("silent", 2)))
+    add_source(app, "Без обработчика", feed.url("/hang"))
     env = env_for(app, redis_url, **FAST)
     base = procs.web(env)
     worker = procs.start([sys.executable, "-m", "flask", "--app", "mcu", "jobs", "worker"], env)  # no supervisor
+    procs.supervisor("cron", env)
     http = signed_in(base, admin(app, make), PASSWORD)
     wait_for(lambda: "Обработчики очереди работают: 1" in text(http.get(base + "/sources/")), timeout=30)
     assert "обработчики очереди не работают" not in http.get(base + "/sources/badge").text
+    assert feed.hanging.wait(60), "the worker never started the poll"
+    horse = next(pid for pid in children(worker.pid) if process_group(pid) != worker.pid)  # RQ's setpgrp
 
-    os.killpg(worker.pid, signal.SIGKILL)
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker's group: its horse is in a group of its own
     worker.wait()
     killed = time.monotonic()
+    wait_for(lambda: _zombie(horse), timeout=5, step=0.05)
+    print(f"\nhorse gone {time.monotonic() - killed:.2f} s after its worker")
     wait_for(lambda: "Обработчики очереди не работают" in text(http.get(base + "/sources/")), timeout=10)
-    print(f"\nworker killed -> the page says so after {time.monotonic() - killed:.1f} s")
+    print(f"worker killed -> the page says so after {time.monotonic() - killed:.1f} s")
     assert "обработчики очереди не работают" in http.get(base + "/sources/badge").text
     assert http.get(base + "/board").status_code == 200
 
@@ -127,7 +134,7 @@ def test_a_worker_killed_mid_poll_is_restarted_and_its_work_horse_dies_with_it(a
     horse = next(pid for pid in children(worker) if process_group(pid) != process_group(worker))  # RQ's setpgrp
     os.kill(worker, signal.SIGKILL)  # the worker alone: its horse is in a process group of its own
     killed = time.monotonic()
-    wait_for(lambda: not os.path.exists(f"/proc/{horse}") or _zombie(horse), timeout=5, step=0.05)
+    wait_for(lambda: _zombie(horse), timeout=5, step=0.05)
     print(f"\nhorse gone {time.monotonic() - killed:.2f} s after its worker")
 
     def new_worker_signalling():
@@ -147,8 +154,9 @@ def _zombie(pid: int) -> bool:
         return True
 
 
-def supervise_for(seconds: float, child: str, backoff_max: float, stable_after: float) -> list[str]:
-    """Run a Supervisor over `python -c CHILD` for `seconds` from its first start, stop it with SIGTERM; its log."""
+def supervise_for(seconds: float, child: str, backoff_max: float, stable_after: float) -> tuple[list[str], float]:
+    """Run a Supervisor over `python -c CHILD` for `seconds` from its first start, stop it with SIGTERM; its log,
+    and how long it took to stop."""
     script = ("import sys; from mcu.supervise import Child, Supervisor; import logging; "
               "logging.basicConfig(level=logging.INFO, format='%(message)s'); "
               f"sys.exit(Supervisor([Child('c', [sys.executable, '-c', {child!r}])], {backoff_max}, "
@@ -159,9 +167,10 @@ def supervise_for(seconds: float, child: str, backoff_max: float, stable_after: 
     assert "started" in first, first
     time.sleep(seconds)
     proc.send_signal(signal.SIGTERM)
+    stopping = time.monotonic()
     _out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
-    return [first.strip(), *err.splitlines()]
+    return [first.strip(), *err.splitlines()], time.monotonic() - stopping
 
 
 def delays(lines: list[str]) -> list[int]:
@@ -169,15 +178,16 @@ def delays(lines: list[str]) -> list[int]:
 
 
 def test_a_crashing_child_is_restarted_with_capped_exponential_backoff(procs):
-    lines = supervise_for(6.5, "pass", backoff_max=2, stable_after=60)
+    lines, _stop = supervise_for(6.5, "pass", backoff_max=2, stable_after=60)
     assert delays(lines)[:4] == [1, 2, 2, 2], lines
 
 
 def test_a_child_that_ran_long_enough_starts_the_backoff_again(procs):
-    lines = supervise_for(4.0, "import time; time.sleep(0.8)", backoff_max=8, stable_after=0.5)
+    lines, _stop = supervise_for(4.0, "import time; time.sleep(0.8)", backoff_max=8, stable_after=0.5)
     assert len(delays(lines)) >= 2 and set(delays(lines)) == {1}, lines
 
 
 def test_stopping_the_supervisor_stops_its_child_at_once(procs):
-    lines = supervise_for(0.5, "import time; time.sleep(60)", backoff_max=2, stable_after=60)
+    lines, stop_seconds = supervise_for(0.5, "import time; time.sleep(60)", backoff_max=2, stable_after=60)
+    assert stop_seconds < 1.5  # SIGTERM passed on at once, not the grace period's SIGKILL
     assert delays(lines) == [], lines
