@@ -32,6 +32,7 @@ class Defaults:
     IDLE_TIMEOUT_MINUTES = 30
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     WTF_CSRF_HEADERS = ("X-CSRFToken",)
+    RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = None  # None: the stack's Redis (MCU_REDIS_URL, else the embedded one), shared by every worker
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis unreachable: count in this process's memory, and log it
     RATELIMIT_STORAGE_OPTIONS: ClassVar[dict] = {"socket_timeout": 0.3, "socket_connect_timeout": 0.3}

@@ -66,7 +66,7 @@ def account_key() -> str:
 
 def limits_off() -> bool:
     """Per-app switch (the limiter object is shared by every app in a process, e.g. in tests)."""
-    return not current_app.config.get("RATELIMIT_ENABLED", True)
+    return not current_app.config["RATELIMIT_ENABLED"]
 
 
 def failed(response) -> bool:
