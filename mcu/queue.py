@@ -111,30 +111,26 @@ class QueueLost(Exception):
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Linux: have the kernel SIGKILL this process when its parent dies, so no work-horse outlives its worker."""
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this (just forked) process when its parent dies."""
+    parent = os.getppid()
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):  # not Linux: the supervisor's process-group kill is all there is
         return
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent_pid:  # the parent died before the request took effect
+    if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
 
 
 class PollWorker(Worker):
-    """RQ's forking worker, made crash-only: its work-horse dies with it (RQ puts the horse in a process group
-    of its own, out of reach of a group kill), and losing Redis ends it instead of leaving it half-registered."""
-
-    worker_pid = 0
+    """RQ's forking worker, made crash-only: its forks die with it (RQ puts the work-horse in a process group of
+    its own, out of reach of a group kill), and losing Redis ends it instead of leaving it half-registered."""
 
     def bootstrap(self, *args, **kwargs):
-        self.worker_pid = os.getpid()
+        # every fork of the worker (a work-horse, RQ's scheduler) dies with it, even killed by SIGKILL
+        os.register_at_fork(after_in_child=die_with_parent)
         super().bootstrap(*args, **kwargs)
-
-    def setup_work_horse_signals(self):
-        super().setup_work_horse_signals()
-        die_with_parent(self.worker_pid)
 
     def heartbeat(self, timeout=None, pipeline=None):
         try:
