@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import config
 
@@ -35,11 +35,10 @@ class Child:
     started: float = 0.0
     backoff: float = 0.0
     restart_at: float = 0.0
-    starts: int = field(default=0)
 
     def start(self) -> None:
         self.pid = os.posix_spawn(self.argv[0], self.argv, os.environ, setsid=True)
-        self.started, self.starts = time.monotonic(), self.starts + 1
+        self.started = time.monotonic()
         log.info("%s: started, pid %d", self.name, self.pid)
 
 
