@@ -6,8 +6,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_migrate import upgrade
+from rq import Retry
 
-from . import deadlines, demo, jobs, reference
+from . import deadlines, demo, processes, reference
 from . import queue as mcu_queue
 from .extensions import db
 from .models import Department
@@ -19,6 +20,9 @@ from .users import service as users_service
 users_cli = AppGroup("users", help="Manage the people who sign in.")
 demo_cli = AppGroup("demo", help="Demo data.")
 deadlines_cli = AppGroup("deadlines", help="Deadlines of open cards.")
+# a failed recompute keeps the batches it committed, and running it again finishes the rest
+RECOMPUTE_RETRY = Retry(max=2, interval=[60, 600])
+RECOMPUTE_TIMEOUT = 1800  # seconds; a city's open cards take well under one
 
 
 @users_cli.command("create")
@@ -55,7 +59,7 @@ def recompute_deadlines(enqueue):
     """Bring open cards' deadlines in line with the calendar and the settings (run after changing either)."""
     if enqueue:
         job = mcu_queue.queue(current_app, mcu_queue.connect(current_app, 5)).enqueue(
-            jobs.recompute_deadlines, retry=jobs.RECOMPUTE_RETRY, job_timeout=jobs.RECOMPUTE_TIMEOUT,
+            "mcu.jobs.recompute_deadlines", retry=RECOMPUTE_RETRY, job_timeout=RECOMPUTE_TIMEOUT,
             description="recompute open deadlines")
         click.echo(_("В очереди: %(id)s", id=job.id))
         return
@@ -68,6 +72,7 @@ def register(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(deadlines_cli)
+    app.cli.add_command(processes.jobs_cli)
 
     @app.cli.command("setup")
     def setup():

@@ -5,7 +5,13 @@ from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from flask import Config
+
 from . import work_calendar
+
+# where Flask puts this package's instance folder; processes that build no app find it here too
+INSTANCE_PATH = str(Path(__file__).resolve().parent.parent / "instance")
+EMBEDDED_REDIS_SOCKET = "redis.sock"  # the embedded Redis's socket file in the instance folder
 
 
 class Defaults:
@@ -34,12 +40,16 @@ class Defaults:
     IDLE_TIMEOUT_MINUTES = 30
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     WTF_CSRF_HEADERS = ("X-CSRFToken",)
-    RATELIMIT_STORAGE_URI = None  # None: MCU_REDIS_URL when given (shared by every worker), else memory://
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_ENABLED = True  # Flask-Limiter's switch (tests turn it off)
+    RATELIMIT_STORAGE_URI = None  # None: the stack's Redis (MCU_REDIS_URL, else the embedded one), shared by every worker
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis unreachable: count in this process's memory, and log it
+    RATELIMIT_STORAGE_OPTIONS: ClassVar[dict] = {"socket_timeout": 0.3, "socket_connect_timeout": 0.3}
+    RATELIMIT_SWALLOW_ERRORS = True  # a counter lost with Redis between check and count is logged, never a 500
+    RATELIMIT_KEY_PREFIX = "mcu-limits"
     LOGIN_LIMIT_PER_ACCOUNT_ADDRESS = "5/minute"  # failed sign-ins for one login from one address
     LOGIN_LIMIT_PER_ACCOUNT = "10/minute"  # failed sign-ins for one login from any address
     LOGIN_LIMIT_PER_ADDRESS = "20/minute"  # failed sign-ins from one address
-    RATELIMIT_ENABLED = True  # Flask-Limiter's switch (tests turn it off)
+    PASSWORD_LIMIT_PER_ACCOUNT = "5 per 15 minutes"  # wrong current passwords on the change-password form
     RATELIMIT_HEADERS_ENABLED = False
     PROXY_HOPS = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none are trusted)
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
@@ -52,6 +62,19 @@ class Defaults:
     WORKDAY_END = 18  # whole hour it ends; an hour earlier right before a public holiday
     HOLIDAYS = ()  # ISO dates the city does not work on top of the federal calendar (a regional holiday)
     WORKDAYS_EXTRA = ()  # ISO dates the city works on although the federal calendar has them off
+    # feed polling and its processes (docs/jobs.md)
+    FEED_USER_AGENT = "mcu-board/1.0"
+    FEED_MAX_PAGES_PER_POLL = 20  # pages one poll reads at most; the rest waits for the next poll
+    FEED_CONNECT_TIMEOUT_SECONDS = 5
+    FEED_READ_TIMEOUT_SECONDS = 30  # silence allowed between two packets of an answer
+    FEED_POLL_DEADLINE_SECONDS = 60  # one poll as a whole, every page included; a slower source is cut short
+    POLL_JOB_TIMEOUT_SECONDS = 300  # RQ kills a poll job after this: the last resort behind the deadline
+    SCHEDULER_TICK_SECONDS = 1  # how often `rq cron` looks for due sources: the precision of every interval
+    WORKER_COUNT = 2  # RQ workers `make run` keeps running: one slow source cannot hold every poll
+    WORKER_HEARTBEAT_SECONDS = 5  # a worker signals this often; silent for 3 of these, it counts as dead
+    QUEUE_STATUS_SECONDS = 5  # a web process asks Redis about the queue at most this often
+    SUPERVISOR_BACKOFF_MAX_SECONDS = 30  # a crashing queue process is restarted after 1, 2, 4 … up to this
+    SUPERVISOR_STABLE_SECONDS = 60  # a child that ran this long starts the backoff again from 1 s
 
 
 def secret_key(instance_path: str) -> str:
@@ -65,14 +88,26 @@ def secret_key(instance_path: str) -> str:
     return key
 
 
+def read(test_config=None, instance_path: str = INSTANCE_PATH) -> Config:
+    """The settings in the documented order, without an app (the cron file and the supervisor need no more)."""
+    cfg = Config(instance_path)
+    cfg.from_object(Defaults)
+    if test_config is None:
+        cfg.from_pyfile("config.py", silent=True)
+        cfg.from_prefixed_env(prefix="MCU")
+    else:
+        cfg.from_mapping(test_config)
+    return cfg
+
+
+def redis_url(cfg, instance_path: str) -> str:
+    """MCU_REDIS_URL, or the embedded Redis's socket in the instance folder."""
+    return cfg["REDIS_URL"] or "unix://" + os.path.join(instance_path, EMBEDDED_REDIS_SOCKET)
+
+
 def load(app, test_config=None):
     """Fill app.config in the documented order and derive the values that depend on others."""
-    app.config.from_object(Defaults)
-    if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        app.config.from_prefixed_env(prefix="MCU")
-    else:
-        app.config.from_mapping(test_config)
+    app.config.update(read(test_config, app.instance_path))
     cfg = app.config
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = secret_key(app.instance_path)
@@ -84,8 +119,8 @@ def load(app, test_config=None):
     if "SECURE_COOKIES" not in cfg:
         cfg["SECURE_COOKIES"] = not (app.debug or app.testing)
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg["SECURE_COOKIES"])
-    if not cfg.get("RATELIMIT_STORAGE_URI"):
-        redis_url = cfg.get("REDIS_URL") or "memory://"
+    if not cfg["RATELIMIT_STORAGE_URI"]:
+        url = redis_url(cfg, app.instance_path)
         # the limits package spells a Redis unix socket "redis+unix://"
-        cfg["RATELIMIT_STORAGE_URI"] = "redis+" + redis_url if redis_url.startswith("unix://") else redis_url
+        cfg["RATELIMIT_STORAGE_URI"] = "redis+" + url if url.startswith("unix://") else url
     work_calendar.from_settings(cfg, ZoneInfo(cfg["TIMEZONE"]))  # a calendar setting that cannot work stops the start

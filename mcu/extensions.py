@@ -1,4 +1,6 @@
 """Flask extensions, unbound here and bound to the app in the factory."""
+import logging
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -29,3 +31,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# flask-limiter's own logger carries a NullHandler, which would silence its "falling back to memory" warning
+limiter.logger = logging.getLogger("mcu.limits")

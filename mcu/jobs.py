@@ -1,25 +1,22 @@
-"""Background jobs run by `rq worker`: each takes ids, builds its own app, and raises on failure so RQ retries."""
+"""Background jobs run by `rq worker`: each takes ids, runs in the app, and raises on failure so RQ retries."""
 import uuid
 
-from rq import Retry, get_current_job
+from flask import current_app, has_app_context
+from rq import get_current_job
 
-from .deadlines import recompute_open
+from . import create_app, deadlines
+from .sources import polling, scheduling
 from .timefmt import city_tz
-
-# a failed poll is tried again after 15 s, 1 min and 4 min; then the next scheduled poll takes over
-POLL_RETRY = Retry(max=3, interval=[15, 60, 240])
-POLL_TIMEOUT = 300  # seconds a poll may run before RQ kills it
-LOCK_KEY = "mcu:poll:{}:lock"
 
 _app = None
 
 
 def app():
-    """The app the jobs of this process run in, created on first use (never at import time)."""
+    """The app the jobs of this process run in: the one `flask jobs worker` built (a fork inherits it), or one
+    created on first use by a plain `rq worker` (never at import time)."""
     global _app
     if _app is None:
-        from . import create_app
-        _app = create_app()
+        _app = current_app._get_current_object() if has_app_context() else create_app()
     return _app
 
 
@@ -28,52 +25,25 @@ def poll_source(source_id: int) -> str:
     job = get_current_job()
     connection = job.connection if job else None
     owner = job.id if job else f"direct-{uuid.uuid4().hex}"
-    if connection is not None and not take_poll_lock(connection, source_id, owner):
-        return f"feed source {source_id}: skipped, another poll is running"
-    try:
-        with app().app_context():
-            from .sources.polling import poll_once
-            return poll_once(source_id).summary()
-    finally:
-        if connection is not None:
-            release_poll_lock(connection, source_id, owner)
+    with app().app_context():
+        lock_seconds = current_app.config["POLL_JOB_TIMEOUT_SECONDS"] + 60
+        if connection is not None and not polling.take_poll_lock(connection, source_id, owner, lock_seconds):
+            return f"feed source {source_id}: skipped, another poll is running"
+        try:
+            return polling.poll_once(source_id).summary()
+        finally:
+            if connection is not None:
+                polling.release_poll_lock(connection, source_id, owner)
 
 
 def schedule_polls() -> int:
     """Enqueue a poll for every enabled source that is due (the one cron entry); returns how many."""
-    job = get_current_job()
     with app().app_context():
-        from .sources.scheduling import enqueue_due
-        return len(enqueue_due(job.connection if job else None))
-
-
-def take_poll_lock(connection, source_id: int, owner: str) -> bool:
-    """Take the source's poll lock; a retry of a job whose worker died takes its own stale lock over."""
-    key = LOCK_KEY.format(source_id)
-    if connection.set(key, owner, nx=True, ex=POLL_TIMEOUT + 60):
-        return True
-    holder = connection.get(key)
-    if holder is not None and holder.decode() == owner:
-        connection.set(key, owner, ex=POLL_TIMEOUT + 60)
-        return True
-    return False
-
-
-def release_poll_lock(connection, source_id: int, owner: str) -> None:
-    """Release the lock only when it is still ours."""
-    key = LOCK_KEY.format(source_id)
-    holder = connection.get(key)
-    if holder is not None and holder.decode() == owner:
-        connection.delete(key)
-
-
-# `flask deadlines recompute --enqueue`: a failed run keeps the batches it committed, and running it again
-# finishes the rest (a deadline already in line is not written twice)
-RECOMPUTE_RETRY = Retry(max=2, interval=[60, 600])
-RECOMPUTE_TIMEOUT = 1800  # seconds; a city's open cards take well under one
+        return len(scheduling.enqueue_due(get_current_job().connection,
+                                          current_app.config["POLL_JOB_TIMEOUT_SECONDS"]))
 
 
 def recompute_deadlines() -> int:
     """Recompute open cards' deadlines by the calendar and settings this worker runs with; returns how many moved."""
     with app().app_context():
-        return recompute_open(app().config, city_tz())
+        return deadlines.recompute_open(current_app.config, city_tz())

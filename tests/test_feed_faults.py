@@ -15,7 +15,6 @@ from redis import Redis
 from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
-from mcu import jobs
 from mcu.extensions import db
 from mcu.feeds import http as feed_http
 from mcu.models import FeedSource, Incident
@@ -42,7 +41,7 @@ def add_source(app, name, url, kind="cur_json", mapping=None) -> int:
 def run_due(app, conn: Redis) -> dict[int, str]:
     """One scheduler tick, then a worker until the queue is empty; returns source id -> poll job id."""
     with app.app_context():
-        scheduling.enqueue_due(conn)
+        scheduling.enqueue_due(conn, 300)
         sources = list(db.session.scalars(db.select(FeedSource.id)))
     SimpleWorker([QUEUE_NAME], connection=conn).work(burst=True)
     return {sid: conn.get(scheduling.MARKER_KEY.format(sid)).decode() for sid in sources
@@ -94,7 +93,7 @@ def test_a_failing_feed_is_reported_retried_and_does_not_stop_the_others(app, cl
     assert stored(app, "Плохой") == []
     job = Job.fetch(job_ids[bad], connection=redis_conn)
     assert job.get_status() == JobStatus.SCHEDULED  # RQ will try again, after the declared backoff
-    assert job.retries_left == jobs.POLL_RETRY.max - 1 and job.retry_intervals == jobs.POLL_RETRY.intervals
+    assert job.retries_left == scheduling.POLL_RETRY.max - 1 and job.retry_intervals == scheduling.POLL_RETRY.intervals
     assert sorted(stored(app, "Хороший")) == ["good-1", "good-2", "good-3"]
     assert health(app, good).consecutive_failures == 0
 

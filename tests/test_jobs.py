@@ -18,12 +18,11 @@ from rq import Retry, SimpleWorker
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from mcu import jobs
 from mcu import queue as mcu_queue
 from mcu.extensions import db
 from mcu.lanes import read_versions
 from mcu.models import FeedSource, Incident, utcnow
-from mcu.sources import scheduling
+from mcu.sources import polling, scheduling
 
 FLASK = os.path.join(os.path.dirname(sys.executable), "flask")
 
@@ -47,7 +46,7 @@ def add_source(app, name, url, **fields) -> int:
 
 def tick(app, conn) -> list[str]:
     with app.app_context():
-        return scheduling.enqueue_due(conn)
+        return scheduling.enqueue_due(conn, 300)
 
 
 def work(conn):
@@ -84,11 +83,11 @@ def test_the_scheduler_enqueues_one_poll_per_due_source_and_picks_up_new_ones(ap
 def test_a_poll_is_never_run_while_another_poll_of_the_same_source_runs(app, redis_conn, feed):
     feed.routes["/f"] = (200, document(contract_items("lock", 2)))
     source = add_source(app, "Занятый", feed.url("/f"))
-    redis_conn.set(jobs.LOCK_KEY.format(source), "another-job", ex=60)
+    redis_conn.set(polling.LOCK_KEY.format(source), "another-job", ex=60)
     tick(app, redis_conn)
     work(redis_conn)
     assert feed.hits.get("/f") is None and count(app, "Занятый") == 0
-    redis_conn.delete(jobs.LOCK_KEY.format(source))
+    redis_conn.delete(polling.LOCK_KEY.format(source))
     with app.app_context():
         db.session.execute(db.update(FeedSource).values(last_poll_at=None))
         db.session.commit()
@@ -120,7 +119,7 @@ def test_the_same_batch_ingested_twice_changes_nothing(app, redis_conn, feed):
 
 def test_a_worker_killed_mid_poll_has_the_poll_run_again_without_duplicates(app, redis_conn, redis_url, feed,
                                                                              monkeypatch):
-    monkeypatch.setattr(jobs, "POLL_RETRY", Retry(max=3, interval=0))  # requeue at once, not after 15 s
+    monkeypatch.setattr(scheduling, "POLL_RETRY", Retry(max=3, interval=0))  # requeue at once, not after 15 s
     full = document(contract_items("kill", 5))
     feed.routes["/hang"] = hang_mid_answer(feed, full)
     source = add_source(app, "Зависший", feed.url("/hang"))
@@ -168,7 +167,7 @@ def test_with_redis_down_the_board_serves_and_says_so_and_polling_resumes_by_its
     try:
         redis_proc, _url = mcu_queue.start_embedded(directory)  # Redis comes back; nobody restarts anything
         wait_for(lambda: count(app, "После сбоя") == 3, timeout=60, step=0.5)
-        mcu_queue._probe_cache.clear()  # the page's memory of the outage is only kept for a few seconds
+        mcu_queue._status_cache.clear()  # the page's memory of the outage is only kept for a few seconds
         board = client.get("/board")
         assert board.status_code == 200
         assert "очередь недоступна" not in client.get("/sources/badge").get_data(as_text=True)
@@ -191,11 +190,11 @@ def test_poll_now_from_the_command_line_waits_its_turn_behind_a_running_poll(app
     add_source(app, "Из консоли", feed.url("/cli"))
     with app.app_context():
         source = db.session.scalar(db.select(FeedSource.id).filter_by(name="Из консоли"))
-    redis_conn.set(jobs.LOCK_KEY.format(source), "a-worker-job", ex=60)
+    redis_conn.set(polling.LOCK_KEY.format(source), "a-worker-job", ex=60)
     busy = app.test_cli_runner().invoke(args=["feeds", "poll-now", "Из консоли"])
     assert busy.exit_code != 0 and "сейчас опрашивает обработчик очереди" in busy.output
     assert feed.hits.get("/cli") is None and count(app, "Из консоли") == 0
-    redis_conn.delete(jobs.LOCK_KEY.format(source))
+    redis_conn.delete(polling.LOCK_KEY.format(source))
     done = app.test_cli_runner().invoke(args=["feeds", "poll-now", "Из консоли"])
     assert done.exit_code == 0, done.output
-    assert count(app, "Из консоли") == 3 and redis_conn.get(jobs.LOCK_KEY.format(source)) is None
+    assert count(app, "Из консоли") == 3 and redis_conn.get(polling.LOCK_KEY.format(source)) is None

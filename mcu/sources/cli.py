@@ -1,6 +1,4 @@
-"""`flask feeds ...` to manage sources, and `flask jobs redis|worker|cron`: the processes of `make run`."""
-import logging
-import time
+"""`flask feeds ...`: the sources page's verbs from the command line (the same rules, in mcu/sources/service.py)."""
 import uuid
 
 import click
@@ -10,13 +8,11 @@ from redis.exceptions import RedisError
 
 from .. import queue as mcu_queue
 from ..extensions import db
+from ..feeds.records import FeedError
 from ..models import FeedSource
-from . import health
+from . import health, polling, service
 
-log = logging.getLogger(__name__)
 feeds_cli = AppGroup("feeds", help="Feed sources: list, add, enable, disable, poll now.")
-jobs_cli = AppGroup("jobs", help="Background processes: the embedded Redis, an RQ worker, the RQ cron scheduler.")
-RECONNECT_SECONDS = 3
 
 
 def _source(name: str) -> FeedSource:
@@ -41,22 +37,15 @@ def list_sources():
 @click.argument("name")
 @click.argument("url")
 @click.option("--kind", default="cur_json", show_default=True)
-@click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 86400))
+@click.option("--interval", default=60, show_default=True, type=int)
 @click.option("--token", default="", help="Sent as a Bearer token.")
 @click.option("--disabled", is_flag=True)
 def add(name, url, kind, interval, token, disabled):
     """Add a source (polled from the scheduler's next tick)."""
-    from ..feeds import ADAPTERS
-    if kind not in ADAPTERS:
-        raise click.ClickException(f"unknown kind {kind!r}: one of {', '.join(ADAPTERS)}")
-    if not url.lower().startswith(("http://", "https://")):
-        raise click.ClickException("url must start with http:// or https://")
-    from .views import name_taken
-    if name_taken(name, None):
-        raise click.ClickException(f"the name {name!r} is taken (a feed source, manual entry or imports)")
-    db.session.add(FeedSource(name=name, url=url, kind=kind, interval_seconds=interval, credentials=token,
-                              enabled=not disabled, cursor=""))
-    db.session.commit()
+    try:
+        service.add(name, kind, url, interval, token, not disabled)
+    except service.SourceError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"added {name}")
 
 
@@ -64,9 +53,7 @@ def add(name, url, kind, interval, token, disabled):
 @click.argument("name")
 def enable(name):
     """Poll the source again."""
-    source = _source(name)
-    source.enabled, source.consecutive_failures = True, 0
-    db.session.commit()
+    service.enable(_source(name))
     click.echo(f"enabled {name}")
 
 
@@ -74,8 +61,7 @@ def enable(name):
 @click.argument("name")
 def disable(name):
     """Stop polling the source."""
-    _source(name).enabled = False
-    db.session.commit()
+    service.disable(_source(name))
     click.echo(f"disabled {name}")
 
 
@@ -85,79 +71,26 @@ def disable(name):
 def poll_now(name, enqueue):
     """Poll a source now, in this process (or on the queue with --enqueue); exits non-zero on failure."""
     source = _source(name)
+    job_timeout = current_app.config["POLL_JOB_TIMEOUT_SECONDS"]
     if enqueue:
-        from .scheduling import enqueue_poll
-        job_id = enqueue_poll(mcu_queue.connect(current_app, 5), source.id)
+        job_id = service.poll_soon(mcu_queue.connect(current_app, 5), source, job_timeout)
         click.echo(f"enqueued {job_id}" if job_id else "a poll of this source is already queued or running")
         return
-    from ..feeds.records import FeedError
-    from ..jobs import release_poll_lock, take_poll_lock
-    from .polling import poll_once
     owner = f"cli-{uuid.uuid4().hex}"
     try:  # the workers' lock, so this poll never runs beside a queued one; no Redis, no workers to meet
         connection = mcu_queue.connect(current_app, 2)
-        locked = take_poll_lock(connection, source.id, owner)
+        locked = polling.take_poll_lock(connection, source.id, owner, job_timeout + 60)
     except (RedisError, OSError):
         connection, locked = None, True
     if not locked:
         raise click.ClickException("Этот источник сейчас опрашивает обработчик очереди; повторите позже.")
     try:
-        click.echo(poll_once(source.id).summary())
+        click.echo(polling.poll_once(source.id).summary())
     except FeedError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         if connection is not None:
             try:
-                release_poll_lock(connection, source.id, owner)
+                polling.release_poll_lock(connection, source.id, owner)
             except (RedisError, OSError):
                 pass  # the lock expires by itself
-
-
-@jobs_cli.command("redis")
-def redis_server():
-    """Run the embedded Redis on instance/redis.sock (or wait, when MCU_REDIS_URL is set)."""
-    if current_app.config.get("REDIS_URL"):
-        mcu_queue.wait_external(current_app.config["REDIS_URL"])
-    mcu_queue.serve_embedded(current_app.instance_path)
-
-
-@jobs_cli.command("worker")
-@click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
-def worker(burst):
-    """An RQ worker (with RQ's scheduler for retries) that reconnects whenever Redis comes back."""
-    from rq import Worker
-
-    from .. import jobs
-    jobs.app()  # import everything once in the parent: each job's fork starts warm
-    while True:
-        try:
-            connection = mcu_queue.connect(current_app)
-            connection.ping()
-            rq_worker = Worker([mcu_queue.QUEUE_NAME], connection=connection)
-            rq_worker.work(burst=burst, with_scheduler=True)
-            if burst or rq_worker._stop_requested:
-                return
-        except (RedisError, OSError) as exc:
-            log.warning("Redis unavailable (%s): the worker retries in %d s", exc, RECONNECT_SECONDS)
-        time.sleep(RECONNECT_SECONDS)
-
-
-@jobs_cli.command("cron")
-def cron():
-    """The RQ cron scheduler with mcu/cron.py, restarted whenever Redis comes back."""
-    from rq.cron import CronScheduler
-    from rq.exceptions import StopRequested
-    while True:
-        try:
-            connection = mcu_queue.connect(current_app)
-            connection.ping()
-            scheduler = CronScheduler(connection=connection)
-            scheduler.load_config_from_file("mcu.cron")
-            scheduler.start()  # returns on SIGINT/SIGTERM
-            return
-        except (RedisError, OSError) as exc:
-            log.warning("Redis unavailable (%s): the cron scheduler retries in %d s", exc, RECONNECT_SECONDS)
-        try:
-            time.sleep(RECONNECT_SECONDS)
-        except StopRequested:
-            return

@@ -10,6 +10,8 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from ..demo import CHANNEL_MIX, LINKS
 from ..demo_texts import AUTHORS, PLATFORMS, STREETS, TEXTS
+from ..extensions import db
+from ..models import FeedSource
 from ..reference import TOPICS
 from ..timefmt import city_tz
 
@@ -24,13 +26,13 @@ MAX_LIMIT = 500
 @bp.before_request
 def demo_only():
     """Outside demo mode the feed does not exist."""
-    if not current_app.config.get("DEMO"):
+    if not current_app.config["DEMO"]:
         abort(404)
 
 
 def slot_seconds() -> float:
     """Seconds between two demo messages."""
-    per_minute = float(current_app.config.get("DEMO_FEED_PER_MINUTE", 2) or 2)
+    per_minute = float(current_app.config["DEMO_FEED_PER_MINUTE"])
     return 60.0 / max(min(per_minute, 600.0), 0.1)
 
 
@@ -85,8 +87,6 @@ DEMO_SOURCE_NAME = "Демо-лента ЦУР"
 
 def ensure_source(port: int | str) -> str:
     """Register (or re-point) the demo feed as a source polled every 20 s; returns its URL."""
-    from ..extensions import db
-    from ..models import FeedSource
     url = f"http://127.0.0.1:{port}/demo-feed/incidents.json"
     source = db.session.scalar(db.select(FeedSource).where(FeedSource.name == DEMO_SOURCE_NAME))
     if source is None:

@@ -20,6 +20,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..feeds import ADAPTERS, KIND_NAMES
+
 
 class SourceForm(FlaskForm):
     """Create or edit a feed source; an empty credentials field keeps the stored ones."""
@@ -50,7 +52,6 @@ class SourceForm(FlaskForm):
                 raise ValidationError(_l("Это не JSON: %(error)s", error=str(exc))) from None
             if not isinstance(value, dict):
                 raise ValidationError(_l("Сопоставление полей — JSON-объект вида {\"поле\": \"наше поле\"}"))
-            from ..feeds import ADAPTERS, KIND_NAMES
             adapter = ADAPTERS.get(self.kind.data)
             problem = adapter.mapping_problem(value) if adapter else None
             if problem:

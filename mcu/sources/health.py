@@ -51,11 +51,11 @@ class Badge:
 
     sources: int
     problems: list
-    queue_up: bool
+    queue: mcu_queue.QueueStatus
 
     @property
     def visible(self) -> bool:
-        return bool(self.problems) or not self.queue_up
+        return bool(self.problems) or not self.queue.working
 
     @property
     def failing(self) -> list:
@@ -67,10 +67,11 @@ class Badge:
 
 
 def badge() -> Badge:
-    """The board badge: one indexed query over enabled sources, and a Redis ping bounded in time."""
+    """The board badge: one indexed query over enabled sources, and the queue's state (bounded in time, and
+    asked of Redis at most every QUEUE_STATUS_SECONDS per process)."""
     sources = db.session.scalars(db.select(FeedSource).where(FeedSource.enabled.is_(True))).all()
-    if not sources:
-        return Badge(0, [], True)  # nothing to poll: the queue's state does not concern the board
+    if not sources:  # nothing to poll: the queue's state does not concern the board
+        return Badge(0, [], mcu_queue.QueueStatus(True, 1))
     now = utcnow()
     problems = [(s.name, h) for s in sources if (h := of(s, now)).level in (FAILING, LAGGING)]
-    return Badge(len(sources), problems, mcu_queue.probe(current_app))
+    return Badge(len(sources), problems, mcu_queue.status(current_app))

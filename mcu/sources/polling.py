@@ -2,12 +2,15 @@
 import logging
 from dataclasses import dataclass
 
-import requests
 from flask import current_app
 from flask_babel import gettext as _
 from rq.timeouts import JobTimeoutException
 
 from ..extensions import db
+from ..feeds import poll
+from ..feeds.http import FeedSession
+from ..feeds.ingest import upsert_incidents
+from ..feeds.records import FeedError
 from ..models import FeedSource, utcnow
 
 log = logging.getLogger(__name__)
@@ -41,31 +44,50 @@ class PollOutcome:
                 f"unchanged {self.unchanged}, bad rows {self.row_errors}")
 
 
-def http_session() -> requests.Session:
-    """A fresh HTTP session per poll: no connection state survives between jobs."""
-    session = requests.Session()
-    session.headers["User-Agent"] = current_app.config.get("FEED_USER_AGENT", "mcu-board/1.0")
-    return session
+LOCK_KEY = "mcu:poll:{}:lock"
+
+
+def take_poll_lock(connection, source_id: int, owner: str, seconds: int) -> bool:
+    """Take the source's poll lock; a retry of a job whose worker died takes its own stale lock over."""
+    key = LOCK_KEY.format(source_id)
+    if connection.set(key, owner, nx=True, ex=seconds):
+        return True
+    holder = connection.get(key)
+    if holder is not None and holder.decode() == owner:
+        connection.set(key, owner, ex=seconds)
+        return True
+    return False
+
+
+def release_poll_lock(connection, source_id: int, owner: str) -> None:
+    """Release the lock only when it is still ours."""
+    key = LOCK_KEY.format(source_id)
+    holder = connection.get(key)
+    if holder is not None and holder.decode() == owner:
+        connection.delete(key)
+
+
+def http_session(deadline_seconds: float, timeout: tuple[float, float] | None = None) -> FeedSession:
+    """A fresh HTTP session per poll (no connection state survives between jobs), with the poll's limits."""
+    cfg = current_app.config
+    return FeedSession(cfg["FEED_USER_AGENT"],
+                       timeout or (cfg["FEED_CONNECT_TIMEOUT_SECONDS"], cfg["FEED_READ_TIMEOUT_SECONDS"]),
+                       deadline_seconds)
 
 
 def poll_once(source_id: int) -> PollOutcome:
-    """Poll the source once; on any failure record it on the source's health in words and re-raise."""
-    from ..feeds import poll
-    from ..feeds.ingest import upsert_incidents
-    from ..feeds.records import FeedError
-
+    """Poll the source once, within FEED_POLL_DEADLINE_SECONDS for all its pages; on any failure record it on
+    the source's health in words and re-raise."""
     source = db.session.get(FeedSource, source_id)
     if source is None:
         return PollOutcome(source=f"#{source_id}", skipped="source deleted")
     if not source.enabled:
         return PollOutcome(source=source.name, skipped="source disabled")
     name = source.name
-    source.last_poll_at = utcnow()
-    db.session.commit()
     outcome = PollOutcome(source=name)
-    pages = current_app.config.get("FEED_MAX_PAGES_PER_POLL", 20)
+    pages = current_app.config["FEED_MAX_PAGES_PER_POLL"]
     try:
-        with http_session() as http:
+        with http_session(current_app.config["FEED_POLL_DEADLINE_SECONDS"]) as http:
             for _page in range(pages):
                 source = db.session.get(FeedSource, source_id)
                 batch = poll(source, http)
@@ -83,11 +105,10 @@ def poll_once(source_id: int) -> PollOutcome:
         db.session.rollback()
         record_failure(source_id, _("Опрос не уложился в отведённое время и был прерван"))
         raise
-    except Exception as exc:
+    except Exception:
         db.session.rollback()
         log.exception("poll of feed source %s failed", name)
-        record_failure(source_id, _("Внутренняя ошибка при обработке ленты (%(kind)s); подробности в журнале.",
-                                    kind=type(exc).__name__))
+        record_failure(source_id, _("Внутренняя ошибка при обработке ленты; подробности в журнале."))
         raise
     return outcome
 

@@ -1,23 +1,24 @@
 """The feed sources page (admins): list with health, create, edit, enable, disable, poll now; the board badge."""
 import json
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from redis.exceptions import RedisError
 
 from .. import queue as mcu_queue
 from ..extensions import db
-from ..models import FeedSource, Incident
+from ..feeds import KIND_NAMES
+from ..models import FeedSource
 from ..roles import can
-from . import bp, health
+from . import health, service
 from .forms import SourceForm
-from .scheduling import enqueue_poll
+
+bp = Blueprint("sources", __name__, url_prefix="/sources")
 
 
 def kind_names() -> dict:
     """Adapter kinds and their names, from the adapters' own table."""
-    from ..feeds import KIND_NAMES
     return dict(KIND_NAMES)
 
 
@@ -44,7 +45,7 @@ def index():
     sources = db.session.scalars(db.select(FeedSource).order_by(FeedSource.name)).all()
     rows = [(s, health.of(s), masked(s.credentials)) for s in sources]
     return render_template("sources/index.html", rows=rows, kinds=kind_names(),
-                           queue_up=mcu_queue.probe(current_app))
+                           queue=mcu_queue.status(current_app))
 
 
 def _form(source: FeedSource | None = None) -> SourceForm:
@@ -60,15 +61,10 @@ def _mapping_text(mapping) -> str:
     return json.dumps(mapping, ensure_ascii=False, indent=2) if mapping else ""
 
 
-RESERVED_NAMES = ("manual", "import")  # the keys of manual entry and file imports (incident.source)
-
-
-def name_taken(name: str, source_id: int | None) -> bool:
-    """Another source has the name, or manual entry or imports key their incidents by it."""
-    if name.casefold() in RESERVED_NAMES:
-        return True
-    found = db.session.scalar(db.select(FeedSource.id).where(FeedSource.name == name))
-    return found is not None and found != source_id
+def _refused(form: SourceForm, exc: service.SourceError) -> None:
+    """Show the service's reason under its field."""
+    field = getattr(form, exc.field)
+    field.errors = list(field.errors) + [str(exc)]
 
 
 @bp.get("/new")
@@ -85,16 +81,16 @@ def create():
     """Store a new source; it is polled on the scheduler's next tick."""
     require_admin()
     form = _form()
-    if form.validate_on_submit() and not name_taken(form.name.data.strip(), None):
-        source = FeedSource(name=form.name.data.strip(), kind=form.kind.data, url=form.url.data.strip(),
-                            credentials=form.credentials.data or "", interval_seconds=form.interval_seconds.data,
-                            enabled=form.enabled.data, field_mapping=form.mapping(), cursor="")
-        db.session.add(source)
-        db.session.commit()
-        flash(_("Источник «%(name)s» добавлен.", name=source.name), "ok")
-        return redirect(url_for("sources.index"))
-    if form.name.data and name_taken(form.name.data.strip(), None):
-        form.name.errors = list(form.name.errors) + [_("Это название уже занято: источником, ручным вводом или импортом")]
+    if form.validate_on_submit():
+        try:
+            source = service.add(form.name.data, form.kind.data, form.url.data, form.interval_seconds.data,
+                                 form.credentials.data or "", form.enabled.data, form.mapping())
+        except service.SourceError as exc:
+            db.session.rollback()
+            _refused(form, exc)
+        else:
+            flash(_("Источник «%(name)s» добавлен.", name=source.name), "ok")
+            return redirect(url_for("sources.index"))
     return render_template("sources/form.html", form=form, source=None, stored_credentials=None), 400
 
 
@@ -119,25 +115,16 @@ def update(source_id):
     require_admin()
     source = source_or_404(source_id)
     form = _form(source)
-    name = (form.name.data or "").strip()
-    if form.validate_on_submit() and not name_taken(name, source.id):
-        if form.url.data.strip() != source.url or form.kind.data != source.kind:
-            source.cursor = ""
-        if name != source.name:  # its incidents are keyed by the name: they follow it, so no record comes twice
-            db.session.execute(db.update(Incident).where(Incident.feed_source_id == source.id)
-                               .where(Incident.source == source.name).values(source=name))
-        source.name, source.kind, source.url = name, form.kind.data, form.url.data.strip()
-        source.interval_seconds, source.enabled = form.interval_seconds.data, form.enabled.data
-        source.field_mapping = form.mapping()
-        if form.clear_credentials.data:
-            source.credentials = ""
-        elif form.credentials.data:
-            source.credentials = form.credentials.data
-        db.session.commit()
-        flash(_("Источник «%(name)s» сохранён.", name=source.name), "ok")
-        return redirect(url_for("sources.index"))
-    if name and name_taken(name, source.id):
-        form.name.errors = list(form.name.errors) + [_("Это название уже занято: источником, ручным вводом или импортом")]
+    if form.validate_on_submit():
+        credentials = "" if form.clear_credentials.data else (form.credentials.data or None)
+        try:
+            service.change(source, form.name.data, form.kind.data, form.url.data, form.interval_seconds.data,
+                           form.enabled.data, form.mapping(), credentials)
+        except service.SourceError as exc:
+            _refused(form, exc)
+        else:
+            flash(_("Источник «%(name)s» сохранён.", name=source.name), "ok")
+            return redirect(url_for("sources.index"))
     db.session.rollback()
     return render_template("sources/form.html", form=form, source=source,
                            stored_credentials=masked(source.credentials)), 400
@@ -149,8 +136,7 @@ def enable(source_id):
     """Start polling the source again, its failure count cleared."""
     require_admin()
     source = source_or_404(source_id)
-    source.enabled, source.consecutive_failures = True, 0
-    db.session.commit()
+    service.enable(source)
     flash(_("Источник «%(name)s» включён.", name=source.name), "ok")
     return redirect(url_for("sources.index"))
 
@@ -161,8 +147,7 @@ def disable(source_id):
     """Stop polling the source; what it brought stays."""
     require_admin()
     source = source_or_404(source_id)
-    source.enabled = False
-    db.session.commit()
+    service.disable(source)
     flash(_("Источник «%(name)s» выключен.", name=source.name), "ok")
     return redirect(url_for("sources.index"))
 
@@ -174,7 +159,8 @@ def poll_now(source_id):
     require_admin()
     source = source_or_404(source_id)
     try:
-        job_id = enqueue_poll(mcu_queue.connect(current_app, mcu_queue.PROBE_TIMEOUT * 10), source.id)
+        job_id = service.poll_soon(mcu_queue.connect(current_app, mcu_queue.PROBE_TIMEOUT * 10), source,
+                                   current_app.config["POLL_JOB_TIMEOUT_SECONDS"])
     except (RedisError, OSError):
         flash(_("Очередь недоступна: опрос не поставлен. Проверьте Redis и обработчик очереди."), "error")
         return redirect(url_for("sources.index"))

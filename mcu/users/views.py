@@ -1,9 +1,21 @@
 """The users pages (admins) and the own-password page (everyone signed in)."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user
 
-from ..extensions import db
+from ..auth.views import limits_off
+from ..extensions import db, limiter
 from ..lookups import load as load_lookups
 from ..models import User
 from ..roles import ROLE_NAMES, can
@@ -104,8 +116,20 @@ def password():
     return render_template("users/password.html", errors={})
 
 
+def _password_key() -> str:
+    """Rate-limit key for the change-password form: the account, whatever the session or address."""
+    return f"password|{current_user.id}"
+
+
+def _wrong_current_password(response) -> bool:
+    """Only a wrong current password counts: a mistyped repeat is no guess."""
+    return bool(g.get("wrong_current_password"))
+
+
 @bp.post("/account/password")
 @login_required
+@limiter.limit(lambda: current_app.config["PASSWORD_LIMIT_PER_ACCOUNT"], key_func=_password_key,
+               deduct_when=_wrong_current_password, exempt_when=limits_off, scope="password-change")
 def change_password():
     """Change one's own password; this session stays, every other one ends."""
     if request.form.get("new", "") != request.form.get("repeat", ""):
@@ -114,8 +138,16 @@ def change_password():
         service.change_own_password(current_user, request.form.get("current", ""), request.form.get("new", ""))
     except service.UserError as exc:
         db.session.rollback()
+        g.wrong_current_password = exc.field == "current"
         return render_template("users/password.html", errors={exc.field: str(exc)}), 400
     login_user(current_user._get_current_object())  # this session carries the new nonce
     mark_active()
     flash(_("Пароль изменён. На других устройствах нужно войти заново."), "ok")
     return redirect(url_for("board.show"), 303)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_password_attempts(exc):
+    """Over PASSWORD_LIMIT_PER_ACCOUNT wrong current passwords: the form again with a Russian notice, 429."""
+    return render_template("users/password.html", errors={"current": _(
+        "Слишком много неверных попыток ввести текущий пароль. Подождите 15 минут и попробуйте снова.")}), 429

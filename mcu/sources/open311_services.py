@@ -13,11 +13,11 @@ from ..feeds import open311
 from ..feeds.records import FeedError
 from ..feeds.routing import fold
 from ..models import FeedSource, Topic
-from . import bp
 from .polling import http_session
-from .views import require_admin, source_or_404
+from .views import bp, require_admin, source_or_404
 
 PAGE_TIMEOUT = (3, 10)  # connect, read: the admin is waiting for the page
+PAGE_DEADLINE = 15  # seconds for the whole list
 
 
 def _open311_source(source_id: int) -> FeedSource:
@@ -30,7 +30,7 @@ def _open311_source(source_id: int) -> FeedSource:
 def _server_services(source: FeedSource) -> tuple[list[dict], str]:
     """The services the server lists, and the reason in words when it could not be read."""
     try:
-        with http_session() as http:
+        with http_session(PAGE_DEADLINE, PAGE_TIMEOUT) as http:
             return open311.parse_services(open311.fetch_services(source, http, timeout=PAGE_TIMEOUT)), ""
     except FeedError as exc:
         return [], str(exc)
