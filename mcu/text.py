@@ -58,8 +58,11 @@ _BLOCKS = frozenset(("address", "article", "aside", "blockquote", "center", "dd"
                      "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
                      "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tr", "ul"))
 _CELLS = frozenset(("td", "th"))
-_SOFT_BREAK = "\x00"  # a block's edge: one line break unless one is there already (NUL never survives _CHARACTERS)
-_BREAKS = re.compile(r"[ \t]*\x00[\s\x00]*")
+# a block's edge ends the line unless it has just ended; a <br> ends the line, or makes an empty one where the
+# line has just ended; whitespace between them is the source's layout (the characters are removed from the
+# text before parsing, so only the walk below puts them there)
+_BLOCK_EDGE, _LINE_BREAK = "\x00", "\x01"
+_BREAKS = re.compile(r"\s*[\x00\x01][\s\x00\x01]*")
 _LINE_SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -110,18 +113,24 @@ def html_to_text(markup: str) -> str:
                 walker.skip_subtree()
                 continue
             if tag == "br":
-                out.append("\n")
+                out.append(_LINE_BREAK)
             elif tag in _BLOCKS:
-                out.append(_SOFT_BREAK)
+                out.append(_BLOCK_EDGE)
             if element.text:
                 out.append(element.text)
         else:
             if tag in _BLOCKS:
-                out.append(_SOFT_BREAK)
+                out.append(_BLOCK_EDGE)
             elif tag in _CELLS:
                 out.append(" ")
             if element.tail and element is not body:
                 out.append(element.tail)
-    text = _BREAKS.sub(lambda m: "\n" * max(1, m.group().count("\n")), "".join(out)).translate(_CHARACTERS)
+    text = _BREAKS.sub(_line_breaks, "".join(out)).translate(_CHARACTERS)
     lines = (_LINE_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _line_breaks(run: re.Match) -> str:
+    """The line breaks a run of block edges and <br>s (and the whitespace among them) makes."""
+    marks = run.group()
+    return "\n" * (marks.count(_LINE_BREAK) + (marks.lstrip()[0] == _BLOCK_EDGE))

@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 
 from .. import queue as mcu_queue
 from ..extensions import db
+from ..feeds.retext import retext
 from ..models import FeedSource
 from . import health
 
@@ -161,3 +162,12 @@ def cron():
             time.sleep(RECONNECT_SECONDS)
         except StopRequested:
             return
+
+
+@feeds_cli.command("retext")
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(1, 100000),
+              help="Incidents per transaction.")
+def retext_command(batch):
+    """Make plain text of HTML in the texts of incidents stored from feeds and files (what ingestion now does)."""
+    seen, changed = retext(batch)
+    click.echo(f"looked at {seen} incidents, converted {changed}")
