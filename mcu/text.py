@@ -1,10 +1,12 @@
 """Text helpers of the domain: search keys, card excerpts, and feed texts made plain."""
 import html
+import logging
 import re
 
 from lxml import etree
 
 _SPACES = re.compile(r"\s+")
+log = logging.getLogger(__name__)
 
 
 def search_key(*parts: str | None) -> str:
@@ -58,12 +60,8 @@ _BLOCKS = frozenset(("address", "article", "aside", "blockquote", "center", "dd"
                      "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
                      "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tr", "ul"))
 _CELLS = frozenset(("td", "th"))
-# a block's edge ends the line unless it has just ended; a <br> ends the line, or makes an empty one where the
-# line has just ended; whitespace between them is the source's layout (the characters are removed from the
-# text before parsing, so only the walk below puts them there)
-_BLOCK_EDGE, _LINE_BREAK = "\x00", "\x01"
-_BREAKS = re.compile(r"\s*[\x00\x01][\s\x00\x01]*")
 _LINE_SPACES = re.compile(r"[ \t]+")
+_LINE_EDGES = re.compile(r" ?\n ?")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -82,11 +80,14 @@ def clean_text(value: str) -> str:
     it is, at the cost of one regular-expression scan."""
     if not needs_cleaning(value):
         return value
-    value = value.replace("\r\n", "\n").translate(_CHARACTERS)
+    value = _characters(value.replace("\r\n", "\n"))
     if "<" in value and _MARKUP.search(value):
-        value = html_to_text(value)
+        try:
+            value = html_to_text(value)
+        except (etree.LxmlError, ValueError):  # never seen; the text is then kept as it came, and escaped
+            log.warning("HTML not parsed, text kept as it came: %.80r", value, exc_info=True)
     elif "&" in value and _ENTITY.search(value):
-        value = html.unescape(value).translate(_CHARACTERS)
+        value = _characters(html.unescape(value))
     return value.strip()
 
 
@@ -95,16 +96,24 @@ def scrub(value: str) -> str:
     entities are left as they are (for identifiers, links and names of things)."""
     if not needs_cleaning(value):
         return value
-    return value.replace("\r\n", "\n").translate(_CHARACTERS).strip()
+    return _characters(value.replace("\r\n", "\n")).strip()
+
+
+def _characters(value: str) -> str:
+    """The text with the characters of _CHARACTERS changed (str.translate, slow on non-ASCII text, only when
+    one of them is there: they are all unprintable)."""
+    return value if value.replace("\n", " ").isprintable() else value.translate(_CHARACTERS)
 
 
 def html_to_text(markup: str) -> str:
-    """The text a browser would show for an HTML fragment, as plain lines (lxml's HTML parser)."""
+    """The text a browser would show for an HTML fragment, as plain lines (lxml's HTML parser). A block's edge
+    ends the line unless it has just ended; a <br> ends the line, or makes an empty one where the line has
+    just ended; the whitespace around a run of them is the source's layout, not text."""
     root = etree.fromstring(markup.encode("utf-8", "replace"), _PARSER)
     body = root.find("body") if root is not None else None
     if body is None:
         return ""
-    out = []
+    out, breaks = [], 0  # breaks: the line breaks of the run of edges and <br>s being read (0: none)
     walker = etree.iterwalk(body, events=("start", "end"))
     for event, element in walker:
         tag = element.tag
@@ -112,25 +121,29 @@ def html_to_text(markup: str) -> str:
             if tag in _HIDDEN:
                 walker.skip_subtree()
                 continue
-            if tag == "br":
-                out.append(_LINE_BREAK)
-            elif tag in _BLOCKS:
-                out.append(_BLOCK_EDGE)
-            if element.text:
-                out.append(element.text)
+            edge, br, chunk = tag in _BLOCKS, tag == "br", element.text
         else:
-            if tag in _BLOCKS:
-                out.append(_BLOCK_EDGE)
-            elif tag in _CELLS:
-                out.append(" ")
-            if element.tail and element is not body:
-                out.append(element.tail)
-    text = _BREAKS.sub(_line_breaks, "".join(out)).translate(_CHARACTERS)
-    lines = (_LINE_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-
-
-def _line_breaks(run: re.Match) -> str:
-    """The line breaks a run of block edges and <br>s (and the whitespace among them) makes."""
-    marks = run.group()
-    return "\n" * (marks.count(_LINE_BREAK) + (marks.lstrip()[0] == _BLOCK_EDGE))
+            edge, br = tag in _BLOCKS, False
+            chunk = None if element is body else element.tail
+            if tag in _CELLS:
+                chunk = " " + (chunk or "")
+        if edge or br:
+            if not breaks:  # a run starts: the whitespace before it belongs to it
+                while out and not out[-1].strip():
+                    out.pop()
+                if out:
+                    out[-1] = out[-1].rstrip()
+                breaks = 1
+            elif br:
+                breaks += 1
+        if chunk:
+            if breaks:
+                chunk = chunk.lstrip()
+                if not chunk:
+                    continue
+                out.append("\n" * breaks)
+                breaks = 0
+            out.append(chunk)
+    text = _characters("".join(out).replace("\xa0", " "))  # no-break spaces: the usual entity, the fast way
+    text = _LINE_EDGES.sub("\n", _LINE_SPACES.sub(" ", text))
+    return _BLANK_LINES.sub("\n\n", text).strip()

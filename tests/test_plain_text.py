@@ -8,10 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import csrf_from
 from feedtools import FeedServer, contract_items, document
+from lxml import etree
 from sqlalchemy import select
 from test_feed_faults import add_source, run_due
 
+from mcu import text as text_module
 from mcu.extensions import db
+from mcu.feeds.ingest import upsert_incidents
+from mcu.feeds.records import Record
 from mcu.models import BoardState, Event, Incident
 from mcu.text import _CHARACTERS, clean_text
 
@@ -107,7 +111,7 @@ def test_an_imported_row_with_br_becomes_lines(app, client, auth, make):
     csv = ("ID;Дата поступления;Текст;Автор\n"
            "F-1;30.11.2026 09:15;Яма у дома<br>подъезд 2<br/>кв. 7;\"Пётр&nbsp;С.\"\n"  # quoted: «;» inside
            "F-2;30.11.2026 09:16;Температура < 0, а должно быть > 18, и a<b и c>d;Ольга\n"
-           "F-3;30.11.2026 09:17;<div>Во дворе:</div><ul><li>яма</li><li>лужа</li></ul><div><br></div>Фото есть<div>в комментариях</div>;Ия\n")
+           "F-3;30.11.2026 09:17;<div>Во дворе:</div>и у подъезда<ul><li>яма</li><li>лужа</li></ul><div><br></div>Фото есть<div>в комментариях</div>;Ия\n")
     upload = client.post("/import/", data={"csrf_token": csrf_from(client.get("/import/").get_data(as_text=True)),
                                            "file": (io.BytesIO(csv.encode()), "export.csv")},
                          content_type="multipart/form-data")
@@ -117,7 +121,7 @@ def test_an_imported_row_with_br_becomes_lines(app, client, auth, make):
     lines = incident(app, "F-1")
     assert (lines.text, lines.author) == ("Яма у дома\nподъезд 2\nкв. 7", "Пётр С.")
     assert lines.raw["Текст"] == "Яма у дома<br>подъезд 2<br/>кв. 7"
-    assert incident(app, "F-3").text == "Во дворе:\nяма\nлужа\n\nФото есть\nв комментариях"
+    assert incident(app, "F-3").text == "Во дворе:\nи у подъезда\nяма\nлужа\n\nФото есть\nв комментариях"
     plain = incident(app, "F-2")  # «<» and «>» that are no markup stay as they are
     assert plain.text == "Температура < 0, а должно быть > 18, и a<b и c>d"
     page = client.get(f"/incidents/{plain.id}").get_data(as_text=True)
@@ -163,8 +167,6 @@ def test_every_character_cleaning_changes_is_one_a_printable_scan_stops_at():
 
 def test_received_dates_of_a_fitted_record_are_checked_like_any_other(app, make):
     """A record fitted for its markup still needs a date in range (fitting does not skip the checks)."""
-    from mcu.feeds.ingest import upsert_incidents
-    from mcu.feeds.records import Record
     with app.app_context():
         result = upsert_incidents([Record(external_id="r-1", received_at=datetime(1969, 12, 31, tzinfo=UTC),
                                           raw={}, text="<p>Яма</p>"),
@@ -173,3 +175,18 @@ def test_received_dates_of_a_fitted_record_are_checked_like_any_other(app, make)
     assert result.created == 1
     assert [(e.row, e.message) for e in result.errors] == [
         ("r-1", "дата поступления вне допустимого диапазона (1970–2099 гг.)")]
+
+
+def test_a_text_the_parser_cannot_read_is_kept_as_it_came(app, client, auth, make, monkeypatch):
+    def unreadable(markup):
+        raise etree.ParserError("Document is empty")
+    monkeypatch.setattr(text_module, "html_to_text", unreadable)
+    with app.app_context():
+        result = upsert_incidents([Record(external_id="u-1", received_at=datetime.now(UTC) - timedelta(hours=1),
+                                          raw={}, text="<p>Яма&nbsp;у дома</p>")], "ЦУР")
+    assert (result.created, result.errors) == (1, [])
+    stored = incident(app, "u-1")
+    assert stored.text == "<p>Яма&nbsp;у дома</p>"
+    auth.as_role(make, "operator")
+    page = client.get(f"/incidents/{stored.id}").get_data(as_text=True)
+    assert '<p class="message">&lt;p&gt;Яма&amp;nbsp;у дома&lt;/p&gt;</p>' in page
