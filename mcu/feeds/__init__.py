@@ -22,11 +22,11 @@ def map_items(items: list[dict], source, adapter) -> tuple[list[Record], list[Ro
             if not isinstance(exc, BadValue):
                 log.warning("item %d of source %r could not be mapped", n, getattr(source, "url", ""),
                             exc_info=True)
-            errors.append(RowError(_row_name(n, item), problem_words(exc)))
+            errors.append(RowError(_row_name(n, item), _problem_words(exc)))
     return records, errors
 
 
-def problem_words(exc: Exception) -> str:
+def _problem_words(exc: Exception) -> str:
     """What was wrong with an item, in Russian: a BadValue's own words, else what its kind of exception means."""
     if isinstance(exc, BadValue):
         return str(exc)
@@ -60,4 +60,4 @@ def poll(source, http) -> Batch:
 
 
 __all__ = ["ADAPTERS", "KIND_NAMES", "BadValue", "Batch", "FeedError", "Record", "RowError", "map_items",
-           "poll", "problem_words"]
+           "poll"]
