@@ -184,3 +184,33 @@ def test_the_raw_record_of_a_stored_item_keeps_its_big_integers(app, redis_conn,
         raw = db.session.scalar(select(Incident.raw).where(Incident.external_id == "big-1"))
     assert raw["views"] == 1180591620717411303424
     assert json.dumps(raw["views"]) == "1180591620717411303424"
+
+
+JSON_BAD = {
+    "year 1 at +10:00": ({"requested_datetime": "0001-01-01T00:00:00+10:00"}, "2 (j-2)",
+                         f"requested_datetime: {RANGE}: «0001-01-01T00:00:00+10:00»"),
+    "requested_datetime NaN": ({"requested_datetime": float("nan")}, "2 (j-2)",
+                               "requested_datetime: дата — не число (NaN)"),
+    "a list for the id": ({"service_request_id": ["j", 2]}, "2",
+                          "service_request_id: идентификатор — список, а не строка или целое число"),
+    "an object for the address": ({"address": {"street": "Ленина"}}, "2 (j-2)", "address: объект вместо текста"),
+}
+
+
+@pytest.mark.parametrize("kind", list(JSON_BAD))
+def test_open311_json_bad_request_is_its_row_error_and_the_others_are_stored(app, redis_conn, feed, kind):
+    bad, row, message = JSON_BAD[kind]
+    requests = [{"service_request_id": f"j-{n}", "status": "open", "service_name": "Pothole",
+                 "description": f"Яма номер {n}", "requested_datetime": "2026-11-30T09:15:00+10:00"}
+                for n in range(1, 5)]
+    requests[1].update(bad)
+    path = f"/json-{kind.replace(' ', '-')}/requests.json"
+    feed.routes[path] = (200, json.dumps(requests).encode())
+    source = add_source(app, "Open311 JSON", feed.url(path.removesuffix("/requests.json")), kind="open311")
+
+    run_due(app, redis_conn)
+
+    assert sorted(stored(app, "Open311 JSON")) == ["j-1", "j-3", "j-4"]
+    state = health(app, source)
+    assert state.consecutive_failures == 0 and state.cursor == "since=2026-11-29T23%3A15%3A00Z"
+    assert state.last_error == HEALTH.format(row=row, message=message)
