@@ -1,6 +1,8 @@
 """The ЦУР JSON feed (the project's own contract, docs/feeds.md), with a per-source field mapping."""
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
+
 from . import http as feed_http
 from . import values
 from .records import BadValue, FeedError, Page, Record
@@ -94,7 +96,7 @@ def parse(body: bytes, source) -> Page:
 def to_record(item: dict, source) -> Record:
     """One item as a Record, through the source's mapping; a BadValue (in Russian) for an unusable item."""
     if not isinstance(item, dict):
-        raise BadValue("запись не является объектом JSON")
+        raise BadValue(_("запись не является объектом JSON"))
     m = mapping(source)
     fields, maps, tz, fmt = m["fields"], m["values"], m["timezone"] or "Asia/Vladivostok", m["date_format"]
 
@@ -121,7 +123,7 @@ def to_record(item: dict, source) -> Record:
     try:
         received = values.moment(get("received_at"), tz, fmt)
     except BadValue as exc:
-        raise BadValue(f"дата поступления: {exc}") from None
+        raise BadValue(_("дата поступления: %(problem)s", problem=exc)) from None
     if received is None:
         raise BadValue(f"нет даты поступления («{fields['received_at']}»)")
     try:

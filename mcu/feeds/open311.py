@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
+from flask_babel import gettext as _
+
 from . import http as feed_http
 from . import values
 from .records import BadValue, FeedError, Page, Record
@@ -259,7 +261,7 @@ def _field(item: dict, key: str, reader=values.text):
 def to_record(item: dict, source) -> Record:
     """One request as a Record; a BadValue (in Russian) when it has no id or no date, or a field is unusable."""
     if not isinstance(item, dict):
-        raise BadValue("заявка не является объектом")
+        raise BadValue(_("заявка не является объектом"))
     m = mapping(source)
     external_id = _field(item, "service_request_id", values.identifier)
     if not external_id:

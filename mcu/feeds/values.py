@@ -5,6 +5,9 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from .records import BadValue
 
 NULLS = {"", "null", "none", "nil", "undefined", "n/a"}
@@ -16,7 +19,7 @@ FALSE = {"false", "0", "no", "n", "нет", "f", "off"}
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # excluded
 _EARLIEST_STAMP, _LATEST_STAMP = EARLIEST.timestamp(), LATEST.timestamp()
-_KINDS = {dict: "объект", list: "список", bool: "логическое значение", float: "дробное число"}
+_KINDS = {dict: _l("объект"), list: _l("список"), bool: _l("логическое значение"), float: _l("дробное число")}
 _TZ_COLONLESS = re.compile(r"([+-]\d{2})(\d{2})$")
 _FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y %H:%M", "%d.%m.%y",
             "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p",
@@ -34,7 +37,7 @@ def text(value) -> str:
     if is_null(value):
         return ""
     if isinstance(value, (dict, list)):
-        raise BadValue(f"{_KINDS[type(value)]} вместо текста")
+        raise BadValue(_("%(kind)s вместо текста", kind=_KINDS[type(value)]))
     if not isinstance(value, str):
         value = _written(value)
     return value.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -47,7 +50,7 @@ def identifier(value) -> str:
     if is_null(value) or (isinstance(value, (str, int)) and not isinstance(value, bool)):
         return text(value)
     kind = _KINDS.get(type(value), type(value).__name__)
-    raise BadValue(f"идентификатор — {kind}, а не строка или целое число")
+    raise BadValue(_("идентификатор — %(kind)s, а не строка или целое число", kind=kind))
 
 
 def boolean(value) -> bool:
@@ -92,7 +95,7 @@ def moment(value, tz: ZoneInfo | str | None = None, date_format: str | None = No
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         return _unix_time(value)
     elif isinstance(value, (dict, list)):
-        raise BadValue(f"{_KINDS[type(value)]} вместо даты")
+        raise BadValue(_("%(kind)s вместо даты", kind=_KINDS[type(value)]))
     else:
         raw = str(value).strip()
         parsed = None
@@ -113,7 +116,7 @@ def moment(value, tz: ZoneInfo | str | None = None, date_format: str | None = No
         if parsed is None:
             if re.fullmatch(r"\d{9,13}(\.\d+)?", raw):
                 return _unix_time(float(raw))
-            raise BadValue(f"не удалось прочитать дату «{raw[:40]}»")
+            raise BadValue(_("не удалось прочитать дату «%(value)s»", value=raw[:40]))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     try:
@@ -132,7 +135,7 @@ def _unix_time(value: float) -> datetime:
     except OverflowError:
         stamp = math.inf
     if math.isnan(stamp):
-        raise BadValue("дата — не число (NaN)")
+        raise BadValue(_("дата — не число (NaN)"))
     if stamp > 1e11:
         stamp /= 1000
     if not _EARLIEST_STAMP <= stamp < _LATEST_STAMP:
@@ -141,8 +144,8 @@ def _unix_time(value: float) -> datetime:
 
 
 def _out_of_range(value) -> str:
-    return (f"дата вне допустимого диапазона ({EARLIEST.year}–{LATEST.year - 1} гг.): "
-            f"«{_written(value).strip()[:40]}»")
+    return _("дата вне допустимого диапазона (%(first)d–%(last)d гг.): «%(value)s»", first=EARLIEST.year,
+             last=LATEST.year - 1, value=_written(value).strip()[:40])
 
 
 def _written(value) -> str:
@@ -150,7 +153,7 @@ def _written(value) -> str:
     try:
         return str(value)
     except ValueError:
-        raise BadValue("число из слишком многих цифр") from None
+        raise BadValue(_("число из слишком многих цифр")) from None
 
 
 def _iso(raw: str) -> datetime | None:
