@@ -140,7 +140,7 @@ def test_retext_converts_stored_html_once_and_leaves_typed_text_alone(app, clien
 
     first = app.test_cli_runner().invoke(args=["feeds", "retext", "--batch", "2"])
     assert first.exit_code == 0, first.output
-    assert first.output == "looked at 2 incidents, converted 1\n"
+    assert first.output == "Просмотрено сообщений: 2, переведено в обычный текст: 1\n"
 
     with app.app_context():
         converted = db.session.get(Incident, old)
@@ -154,7 +154,7 @@ def test_retext_converts_stored_html_once_and_leaves_typed_text_alone(app, clien
         assert db.session.get(BoardState, 1).version == board_before + 1
     assert f"/incidents/{old}\"" in client.get("/board?q=яма на").get_data(as_text=True)
     again = app.test_cli_runner().invoke(args=["feeds", "retext"])
-    assert again.output == "looked at 2 incidents, converted 0\n"
+    assert again.output == "Просмотрено сообщений: 2, переведено в обычный текст: 0\n"
 
 
 def test_every_character_cleaning_changes_is_one_a_printable_scan_stops_at():

@@ -170,4 +170,4 @@ def cron():
 def retext_command(batch):
     """Make plain text of HTML in the texts of incidents stored from feeds and files (what ingestion now does)."""
     seen, changed = retext(batch)
-    click.echo(f"looked at {seen} incidents, converted {changed}")
+    click.echo(f"Просмотрено сообщений: {seen}, переведено в обычный текст: {changed}")
