@@ -1,9 +1,11 @@
 """The ЦУР JSON feed (the project's own contract, docs/feeds.md), with a per-source field mapping."""
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
+
 from . import http as feed_http
 from . import values
-from .records import FeedError, Page, Record
+from .records import BadValue, FeedError, Page, Record
 
 DEFAULT_LIMIT = 500
 # our field -> dotted path in an item (the contract); a source's field_mapping["fields"] overrides any of them
@@ -92,9 +94,9 @@ def parse(body: bytes, source) -> Page:
 
 
 def to_record(item: dict, source) -> Record:
-    """One item as a Record, through the source's mapping; a ValueError (in Russian) for an unusable item."""
+    """One item as a Record, through the source's mapping; a BadValue (in Russian) for an unusable item."""
     if not isinstance(item, dict):
-        raise TypeError("запись не является объектом JSON")
+        raise BadValue(_("запись не является объектом JSON"))
     m = mapping(source)
     fields, maps, tz, fmt = m["fields"], m["values"], m["timezone"] or "Asia/Vladivostok", m["date_format"]
 
@@ -104,32 +106,38 @@ def to_record(item: dict, source) -> Record:
             return None
         value = values.dig(item, path)
         table = maps.get(name)
-        if table and not values.is_null(value):
+        if table and not values.is_null(value) and not isinstance(value, (dict, list)):
             value = table.get(str(value), table.get(str(value).strip().lower(), value))
         return value
 
-    external_id = values.text(get("external_id"))
+    def read(name, reader=values.text):
+        """A field through a reader, its BadValue naming the field as the source calls it."""
+        try:
+            return reader(get(name))
+        except BadValue as exc:
+            raise BadValue(f"«{fields[name]}»: {exc}") from None
+
+    external_id = read("external_id", values.identifier)
     if not external_id:
-        raise ValueError(f"нет идентификатора («{fields['external_id']}»)")
+        raise BadValue(f"нет идентификатора («{fields['external_id']}»)")
     try:
         received = values.moment(get("received_at"), tz, fmt)
-    except ValueError as exc:
-        raise ValueError(f"дата поступления: {exc}") from None
+    except BadValue as exc:
+        raise BadValue(_("дата поступления: %(problem)s", problem=exc)) from None
     if received is None:
-        raise ValueError(f"нет даты поступления («{fields['received_at']}»)")
+        raise BadValue(f"нет даты поступления («{fields['received_at']}»)")
     try:
         updated = values.moment(get("updated_at"), tz, fmt)
-    except ValueError:
+    except BadValue:
         updated = None
     try:
         answered = values.moment(get("answered_at"), tz, fmt)
-    except ValueError:
+    except BadValue:
         answered = None
     lat, lon = values.point(get("lat"), get("lon"))
     return Record(
-        external_id=external_id, received_at=received, raw=item, text=values.text(get("text")),
-        author=values.text(get("author")), platform=values.text(get("platform")), url=values.text(get("url")),
-        address=values.text(get("address")), lat=lat, lon=lon, channel=values.text(get("channel")) or None,
-        topic=values.text(get("topic")) or None, department=values.text(get("department")) or None,
-        status=values.text(get("status")) or None, answer_text=values.text(get("answer_text")),
-        answered_at=answered, urgent=values.boolean(get("urgent")), updated_at=updated)
+        external_id=external_id, received_at=received, raw=item, text=read("text"), author=read("author"),
+        platform=read("platform"), url=read("url"), address=read("address"), lat=lat, lon=lon,
+        channel=read("channel") or None, topic=read("topic") or None, department=read("department") or None,
+        status=read("status") or None, answer_text=read("answer_text"), answered_at=answered,
+        urgent=values.boolean(get("urgent")), updated_at=updated)

@@ -185,7 +185,16 @@ def json_document(text: str, expected: str = "JSON"):
     if looks_like_html(text):
         raise FeedError(_("Источник вернул HTML-страницу вместо %(expected)s", expected=expected))
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as exc:
         raise FeedError(_("Ответ источника не является корректным JSON (строка %(line)d, позиция %(column)d)",
                           line=exc.lineno, column=exc.colno)) from None
+
+
+def _integer(digits: str):
+    """A JSON integer; one too long for Python to read as a number (over 4,300 digits) stays its text, so one such
+    value is that item's problem, never the loss of the page."""
+    try:
+        return int(digits)
+    except ValueError:
+        return digits

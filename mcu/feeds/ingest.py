@@ -8,6 +8,7 @@ or re-routes a card that people have already moved.
 import gc
 import hashlib
 import json
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,13 +27,16 @@ from ..timefmt import city_tz
 from ..workflow import ANSWERED, INTERIM, NEW, RESOLVED, STATUS_NAMES
 from .bulk import EVENT_COLUMNS, insert_incidents, insert_many, time_writer
 from .bulk import existing as bulk_existing
-from .records import Record, RowError
+from .records import BadValue, Record, RowError
 from .routing import Router, fold
+from .storable import storable
 
 CHANNEL_ALIASES = {"им": "im", "цур": "im", "инцидент-менеджмент": "im", "open311": "open311"}
 _STATUS_BY_NAME = {}
-_RAW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # built once: json.dumps(...) builds one per call
+# built once (json.dumps(...) builds one per call); NaN is no JSON a database takes
+_RAW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False)
 _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME  # datetimes via str(), as json did
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,11 +56,12 @@ class IngestResult:
 def raw_bytes(raw) -> bytes:
     """The raw record as stored, JSON in UTF-8, serialised once for both the fingerprint and the row. orjson
     does it in about a tenth of the standard encoder's time; what it refuses (an integer past 64 bits) goes
-    through the standard one. Values JSON has no type for (datetimes, decimals) become their str()."""
+    through the standard one, and a lone surrogate in a text (JSON allows one, UTF-8 does not) becomes «?».
+    Values JSON has no type for (datetimes, decimals) become their str()."""
     try:
         return orjson.dumps(raw, default=str, option=_ORJSON_OPTIONS)
     except orjson.JSONEncodeError:
-        return _RAW_ENCODER.encode(raw).encode()
+        return _RAW_ENCODER.encode(raw).encode("utf-8", "replace")
 
 
 def content_hash(rec: Record, raw: bytes) -> str:
@@ -79,20 +84,6 @@ def status_code(value: str | None) -> str | None:
         _STATUS_BY_NAME.update({fold(str(name)): code for code, name in STATUS_NAMES.items()})
         _STATUS_BY_NAME.update({fold(code): code for code in STATUS_NAMES})
     return _STATUS_BY_NAME.get(fold(value))
-
-
-def _check(rec: Record) -> str | None:
-    """Why a record cannot be stored at all, or None."""
-    if not isinstance(rec.external_id, str) or not rec.external_id.strip():
-        return _("нет идентификатора записи")
-    if len(rec.external_id) > 200:
-        return _("идентификатор длиннее 200 символов")
-    if not isinstance(rec.received_at, datetime) or rec.received_at.tzinfo is None:
-        return _("нет даты поступления")
-    for moment in (rec.updated_at, rec.answered_at):
-        if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
-            return _("дата без часового пояса")
-    return None
 
 
 def _channels() -> dict:
@@ -136,15 +127,17 @@ def _upsert(records, source_name, feed_source_id, default_channel, commit) -> In
     result = IngestResult()
     latest: dict[str, tuple[Record, str, bytes]] = {}  # id -> (record, hash, raw JSON)
     for n, rec in enumerate(records, 1):
-        problem = _check(rec)
-        if problem:
-            result.errors.append(RowError(str(rec.external_id or n), problem))
-            continue
-        try:
+        try:  # whatever is wrong with one record is its row error: the write of the batch must not fail
+            rec = storable(rec)
             raw = raw_bytes(rec.raw)
             digest = content_hash(rec, raw)
-        except (TypeError, ValueError) as exc:
-            result.errors.append(RowError(rec.external_id, _("запись не читается: %(e)s", e=str(exc)[:200])))
+        except BadValue as exc:
+            result.errors.append(RowError(_row_name(rec, n), str(exc)))
+            continue
+        except Exception:  # one record's fault, whatever it is, must not cost the batch
+            log.warning("record %d of %r cannot be stored", n, source_name, exc_info=True)
+            result.errors.append(RowError(_row_name(rec, n), _("запись не удалось подготовить к сохранению "
+                                                                "(подробности в журнале)")))
             continue
         seen = latest.get(rec.external_id)
         if seen is not None:  # the same record twice in one batch: the newest version wins
@@ -193,6 +186,12 @@ def _lanes_of(ids: list[int], chunk: int = 5000) -> set:
     return lanes
 
 
+def _row_name(rec, n: int) -> str:
+    """How a row error names a record: its id when it has a usable one, else its place in the batch."""
+    ident = getattr(rec, "external_id", None)
+    return ident[:60] if isinstance(ident, str) and ident.strip() else str(n)
+
+
 def _create(creates, source_name, feed_source_id, channels, default_channel_id, now) -> tuple[int, set]:
     """Insert the new incidents and their «created» events; returns how many were inserted, and their lanes."""
     router = Router.load()
@@ -230,7 +229,7 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
         resolved_at = (rec.answered_at or received) if status == RESOLVED else None
         rows.append((
             source_name, rec.external_id, raw_text, digest, updated_db, feed_source_id, channel_id,
-            rec.platform[:60], rec.author[:300], rec.text, rec.url[:2000], rec.address[:500], rec.lat, rec.lon,
+            rec.platform, rec.author, rec.text, rec.url, rec.address, rec.lat, rec.lon,
             folded, topic_id, dep, status, received_db, when(first_answer_due(received, rec.urgent)),
             None if answered_at is None else when(answered_at), None if resolved_at is None else when(resolved_at),
             rec.answer_text, "", 1, 0, bool(rec.urgent), now_db, now_db))
@@ -248,8 +247,8 @@ def _update(changes, now) -> int:
     for ident, rec, digest, raw_text in changes:
         row = {"_id": ident, "raw": json.loads(raw_text), "content_hash": digest,  # JSON-safe, as on create
                "source_updated_at": rec.updated_at,
-               "platform": rec.platform[:60], "author": rec.author[:300], "text": rec.text, "url": rec.url[:2000],
-               "address": rec.address[:500], "lat": rec.lat, "lon": rec.lon,
+               "platform": rec.platform, "author": rec.author, "text": rec.text, "url": rec.url,
+               "address": rec.address, "lat": rec.lat, "lon": rec.lon,
                "search_text": search_key(rec.text, rec.author, rec.address), "urgent": bool(rec.urgent),
                "updated_at": now}
         rows.append(row)

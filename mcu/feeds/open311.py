@@ -8,9 +8,11 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
+from flask_babel import gettext as _
+
 from . import http as feed_http
 from . import values
-from .records import FeedError, Page, Record
+from .records import BadValue, FeedError, Page, Record
 
 PAGE_SIZE = 100
 # Open311 status (lower-cased) -> our status on create; "open" leaves the new incident as new
@@ -183,12 +185,20 @@ def parse(body: bytes, source) -> Page:
                 if newest is None or stamp > newest:
                     newest = stamp
                 break
-    opening = values.text(items[0].get("service_request_id")) if items and isinstance(items[0], dict) else ""
+    opening = _id_or_nothing(items[0]) if items else ""
     ignored = c["page"] > 1 and opening and opening == c["first"]  # the server sent page 1 again
     if m["paging"] and len(items) >= m["page_size"] and not ignored:
         first = opening if c["page"] == 1 else c["first"]
         return Page(items, write_cursor(c["since"], c["page"] + 1, newest, first), True)
     return Page(items, write_cursor(newest or c["since"]), False)
+
+
+def _id_or_nothing(item) -> str:
+    """The request's id, or "" when it has none that reads (that item is then its own row error)."""
+    try:
+        return values.identifier(item.get("service_request_id")) if isinstance(item, dict) else ""
+    except BadValue:
+        return ""
 
 
 def parse_services(body: bytes) -> list[dict]:
@@ -197,10 +207,13 @@ def parse_services(body: bytes) -> list[dict]:
     for item in _document(body, "service"):
         if not isinstance(item, dict):
             continue
-        code, name = values.text(item.get("service_code")), values.text(item.get("service_name"))
+        try:
+            code, name = values.text(item.get("service_code")), values.text(item.get("service_name"))
+            group, keywords = values.text(item.get("group")), values.text(item.get("keywords")).replace("\t", " ")
+        except BadValue:
+            continue  # a service whose fields are objects cannot be chosen on the page
         if code or name:
-            services.append({"code": code, "name": name, "group": values.text(item.get("group")),
-                             "keywords": values.text(item.get("keywords")).replace("\t", " ")})
+            services.append({"code": code, "name": name, "group": group, "keywords": keywords})
     return services
 
 
@@ -233,40 +246,48 @@ def with_service_topics(field_mapping: dict | None, choices: dict[str, str | Non
 
 def topic_for(item: dict, m: dict) -> str | None:
     """Our topic name for a request: the source's service_code map, then its service_name map, then the name."""
-    code, name = values.text(item.get("service_code")), values.text(item.get("service_name"))
+    code, name = _field(item, "service_code"), _field(item, "service_name")
     return m["services"].get(code) or m["topics"].get(name) or name or None
 
 
+def _field(item: dict, key: str, reader=values.text):
+    """A request's field through a reader, its BadValue naming the field."""
+    try:
+        return reader(item.get(key))
+    except BadValue as exc:
+        raise BadValue(f"{key}: {exc}") from None
+
+
 def to_record(item: dict, source) -> Record:
-    """One request as a Record; a ValueError (in Russian) when it has no id or no date."""
+    """One request as a Record; a BadValue (in Russian) when it has no id or no date, or a field is unusable."""
     if not isinstance(item, dict):
-        raise TypeError("заявка не является объектом")
+        raise BadValue(_("заявка не является объектом"))
     m = mapping(source)
-    external_id = values.text(item.get("service_request_id"))
+    external_id = _field(item, "service_request_id", values.identifier)
     if not external_id:
-        raise ValueError("нет service_request_id")
+        raise BadValue("нет service_request_id")
     try:
         received = values.moment(item.get("requested_datetime"), m["timezone"])
-    except ValueError as exc:
-        raise ValueError(f"requested_datetime: {exc}") from None
+    except BadValue as exc:
+        raise BadValue(f"requested_datetime: {exc}") from None
     try:
         updated = values.moment(item.get("updated_datetime"), m["timezone"])
-    except ValueError:
+    except BadValue:
         updated = None
     received = received or updated
     if received is None:
-        raise ValueError("нет даты заявки (requested_datetime)")
+        raise BadValue("нет даты заявки (requested_datetime)")
     lat = next((item[k] for k in LAT_KEYS if k in item), None)
     lon = next((item[k] for k in LON_KEYS if k in item), None)
     lat, lon = values.point(lat, lon)
-    status_word = values.text(item.get("status")).lower()
+    status_word = _field(item, "status").lower()
     status = m["statuses"].get(status_word)
-    notes = values.text(item.get("status_notes"))
-    description = values.text(item.get("description"))
-    media = values.text(item.get("media_url"))
+    notes = _field(item, "status_notes")
+    description = _field(item, "description")
+    media = _field(item, "media_url")
     return Record(
         external_id=external_id, received_at=received, raw=item,
-        text=description or values.text(item.get("service_name")), address=values.text(item.get("address")),
+        text=description or _field(item, "service_name"), address=_field(item, "address"),
         lat=lat, lon=lon, channel="open311", topic=topic_for(item, m), status=status,
         url=media if media.lower().startswith(("http://", "https://")) else "",
         answer_text=notes if status == "resolved" else "", answered_at=updated if status == "resolved" and notes

@@ -45,6 +45,10 @@ class Batch:
     has_more: bool = False
 
 
+class BadValue(ValueError):
+    """A value or an item that cannot be taken, whose str() is the Russian reason (a RowError's message)."""
+
+
 class FeedError(Exception):
     """A source-level failure (HTTP 500, timeout, HTML instead of JSON, truncated XML, too big...),
     whose str() is a clear Russian message for the source's health panel."""

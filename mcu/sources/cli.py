@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 from .. import queue as mcu_queue
 from ..extensions import db
 from ..feeds.records import FeedError
+from ..feeds.retext import retext
 from ..models import FeedSource
 from . import health, polling, service
 
@@ -94,3 +95,12 @@ def poll_now(name, enqueue):
                 polling.release_poll_lock(connection, source.id, owner)
             except (RedisError, OSError):
                 pass  # the lock expires by itself
+
+
+@feeds_cli.command("retext")
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(1, 100000),
+              help="Incidents per transaction.")
+def retext_command(batch):
+    """Make plain text of HTML in the texts of incidents stored from feeds and files (what ingestion now does)."""
+    seen, changed = retext(batch)
+    click.echo(f"Просмотрено сообщений: {seen}, переведено в обычный текст: {changed}")
