@@ -364,3 +364,45 @@ def test_two_writers_exactly_one_wins(app, auth, make):
     assert get(app, incident_id).version == 2
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
+
+
+@pytest.mark.parametrize("to_department", ["Транспорт", "unrouted"])
+def test_a_card_leaving_the_department_leaves_its_field_worker(app, client, auth, make, to_department):
+    """A reroute (or a return to the operator) clears the assignment with a history line; the worker of the
+    department it left can no longer see, comment on or move it."""
+    worker = make.user("field", "Дороги", name="Иван Полевой")
+    card = make.incident(assignee_id=worker, department_id=make.department("Дороги"))
+    auth.as_role(make, "operator")
+    target = "unrouted" if to_department == "unrouted" else make.department(to_department)
+    response = move(client, card, 1, to_department=target, text="Не по компетенции", before="top")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert get(app, card).assignee_id is None
+    assert events(app, card, "assignee")[0][1:4] == ("Иван Полевой", "", "сообщение ушло из подразделения")
+    field = app.test_client()
+    with app.app_context():
+        login = db.session.get(User, worker).login
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', field.get("/login").get_data(as_text=True))
+    field.post("/login", data={"login": login, "password": PASSWORD, "csrf_token": token.group(1)})
+    assert field.get(f"/incidents/{card}").status_code == 404
+    assert f'id="incident-{card}"' not in field.get("/board").get_data(as_text=True)
+    assert post(field, f"/incidents/{card}/comment", {"text": "Я ещё тут"}).status_code == 404
+    assert move(field, card, 2, to_status="in_progress").status_code == 404
+
+
+def test_a_worker_keeps_no_reach_over_a_card_of_another_department_even_if_assigned(app, client, make, auth):
+    """Reach asks for the worker's department as well as the assignment (an old assignment cannot leak)."""
+    worker = auth.as_role(make, "field", "Дороги")
+    stray = make.incident(assignee_id=worker, department_id=make.department("Транспорт"))
+    assert client.get(f"/incidents/{stray}").status_code == 404
+    assert move(client, stray, 1, to_status="in_progress").status_code == 404
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b", "\u200e\u2060\ufeff", " \u00a0 \u3000 ", "\u0301\u0301"])
+def test_a_comment_of_invisible_characters_only_is_refused(app, client, auth, make, text):
+    auth.as_role(make, "operator")
+    card = make.incident()
+    response = post(client, f"/incidents/{card}/comment", {"text": text})
+    assert response.status_code == 400
+    assert "Комментарий пустой" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Comment.id))) == 0
