@@ -197,6 +197,16 @@ class Comment(db.Model):
     user: Mapped[User | None] = relationship()
 
 
+class FormUse(db.Model):
+    """A form submission already carried out, by its one-time token: a repeat (a double click, a resend after a
+    lost answer) shows the result of the first instead of doing it again or reporting a conflict."""
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class Photo(db.Model):
     """A picture attached to an incident as proof of work."""
 

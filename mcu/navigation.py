@@ -1,4 +1,7 @@
-"""The top bar's sections and who sees each: one table, read by the base template through ``nav_links``."""
+"""The top bar's sections and who sees each (one table, read by the base template through ``nav_links``), and the
+other globals every template may use: the unrouted lane's key and one-time form tokens."""
+import secrets
+
 from flask_babel import lazy_gettext as _l
 
 from .lanes import UNROUTED_KEY
@@ -25,3 +28,9 @@ def register(app):
     """Expose the table, and the unrouted lane's key that forms send, to templates."""
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.globals["unrouted_key"] = UNROUTED_KEY
+    app.jinja_env.globals["form_token"] = form_token
+
+
+def form_token() -> str:
+    """A one-time token for a form that changes something: sent twice, it is carried out once."""
+    return secrets.token_urlsafe(18)

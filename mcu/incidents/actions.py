@@ -2,6 +2,7 @@
 duplicate. Each one parses the form, calls one verb of ``mcu.incidents.verbs`` and re-renders fresh state:
 board cells as htmx partials for htmx requests, a redirect (or the detail page with the error) otherwise.
 """
+from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -13,11 +14,13 @@ from ..access import allowed_targets, may
 from ..extensions import db
 from ..lanes import UNROUTED_KEY
 from ..lookups import load as load_lookups
+from ..models import Incident
 from ..timefmt import city_tz
 from ..web import is_htmx, whole_number
 from ..workflow import BOARD_COLUMNS, NEEDS_ANSWER, NEEDS_REASON, STATUS_NAMES
 from . import verbs
 from .cells import render_cells
+from .store import used_once
 from .views import bp, render_detail, visible_incident
 
 
@@ -81,9 +84,18 @@ def _done(notice: str, outcome, incident_id: int, cells=None, changed=()):
     return response
 
 
+def _once() -> str | None:
+    """The form's one-time token (hidden field ``form_token``): the same form sent twice is carried out once."""
+    return (request.form.get("form_token") or "").strip()[:64] or None
+
+
 def _refused(exc: verbs.ActionError, incident_id: int, cells=(), dialog: str = ""):
-    """A refused change as a Russian notice (and the card as it is now); nothing was written."""
+    """A refused change as a Russian notice (and the card as it is now); nothing was written. A repeat of a form
+    already carried out (its token used: a double click, a resend after a lost answer) is no refusal: the person
+    sees the result of the first, never a conflict with themselves."""
     db.session.rollback()
+    if isinstance(exc, verbs.Repeat) or (exc.status == 409 and used_once(_once(), current_user)):
+        return _repeated(incident_id, cells)
     if exc.status == 404:
         abort(404)
     status = exc.status
@@ -95,6 +107,31 @@ def _refused(exc: verbs.ActionError, incident_id: int, cells=(), dialog: str = "
                                dialog=dialog), status
     incident = visible_incident(incident_id)
     return render_detail(incident, error=exc.notice, typed=request.form, failed=request.endpoint), status
+
+
+def once_per_form(view):
+    """A form already carried out (its one-time token is used by this person) gets the result of the first
+    submission at once: a double click never runs a verb twice nor reports a conflict with oneself."""
+    @wraps(view)
+    def wrapper(incident_id: int):
+        if used_once(_once(), current_user) is not None:
+            return _repeated(incident_id, _claimed_cells(request.form))
+        return view(incident_id)
+    return wrapper
+
+
+def _repeated(incident_id: int, cells=()):
+    """The answer to a repeated form: the result of the first submission, the card as it is now."""
+    notice = verbs.Repeat(incident_id).notice
+    if is_htmx():
+        incident = db.session.get(Incident, incident_id)
+        if incident is not None:
+            cells = [*cells, (incident.department_id, incident.status)]
+        return render_template("incidents/_result.html", notice=notice, ok=True,
+                               cells=render_cells(current_user, cells, request.form.get("board", "")),
+                               dialog=Markup(""))
+    flash(notice, "info")
+    return redirect(_next_url(url_for("incidents.detail", incident_id=incident_id)))
 
 
 def _version() -> int:
@@ -132,6 +169,7 @@ def _menu_context(incident, values, error: str = ""):
 
 @bp.post("/<int:incident_id>/move")
 @login_required
+@once_per_form
 def move(incident_id: int):
     """The one move endpoint: a drag, the menu, a reroute or a return all land here, in ``move_incident``
     (which loads the card within the user's reach: 404 otherwise)."""
@@ -142,7 +180,7 @@ def move(incident_id: int):
         outcome = verbs.move_incident(
             incident_id, current_user, cfg=current_app.config, tz=city_tz(), to_status=form.get("to_status") or None,
             to_department=to_department, before=_before(form.get("before")), expected_version=_version(),
-            text=form.get("text", ""))
+            text=form.get("text", ""), once=_once())
     except verbs.ActionError as exc:
         dialog = ""
         if exc.field_name == "text" and is_htmx() and exc.incident is not None:
@@ -164,13 +202,14 @@ def move(incident_id: int):
 
 @bp.post("/<int:incident_id>/answer")
 @login_required
+@once_per_form
 def answer(incident_id: int):
     """Give or correct the public answer (interim or final)."""
     visible_incident(incident_id)
     try:
         outcome = verbs.answer(incident_id, current_user, request.form.get("text", ""),
                                request.form.get("kind") == "final", cfg=current_app.config, tz=city_tz(),
-                               expected_version=_version())
+                               expected_version=_version(), once=_once())
     except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     return _done(_("Ответ сохранён."), outcome, incident_id, changed=outcome.cells)
@@ -178,6 +217,7 @@ def answer(incident_id: int):
 
 @bp.post("/<int:incident_id>/assign")
 @login_required
+@once_per_form
 def assign(incident_id: int):
     """A head assigns one of the department's field staff (empty value: nobody)."""
     visible_incident(incident_id)
@@ -186,7 +226,7 @@ def assign(incident_id: int):
         assignee = _int(raw)
         if raw.strip() and assignee is None:
             raise verbs.ActionError(_("Такого сотрудника нет."), None, "assignee")
-        outcome = verbs.assign(incident_id, current_user, assignee, _version())
+        outcome = verbs.assign(incident_id, current_user, assignee, _version(), once=_once())
     except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     return _done(_("Исполнитель назначен.") if outcome.incident.assignee_id else _("Исполнитель снят."),
@@ -195,11 +235,12 @@ def assign(incident_id: int):
 
 @bp.post("/<int:incident_id>/comment")
 @login_required
+@once_per_form
 def comment(incident_id: int):
     """Add a comment (also the field worker's progress note)."""
     visible_incident(incident_id)
     try:
-        verbs.comment(incident_id, current_user, request.form.get("text", ""))
+        verbs.comment(incident_id, current_user, request.form.get("text", ""), once=_once())
     except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     return _done(_("Комментарий добавлен."), None, incident_id, cells=())
@@ -207,6 +248,7 @@ def comment(incident_id: int):
 
 @bp.post("/<int:incident_id>/duplicate")
 @login_required
+@once_per_form
 def duplicate(incident_id: int):
     """Mark the card as a duplicate of another (by number): it leaves the board."""
     visible_incident(incident_id)
@@ -215,7 +257,7 @@ def duplicate(incident_id: int):
         original = whole_number(raw, low=1)
         if original is None:
             raise verbs.ActionError(_("Укажите номер оригинального сообщения цифрами."), None, "original")
-        outcome = verbs.mark_duplicate(incident_id, current_user, original, _version())
+        outcome = verbs.mark_duplicate(incident_id, current_user, original, _version(), once=_once())
     except verbs.ActionError as exc:
         return _refused(exc, incident_id)
     left = [(department, None) for department, _status in outcome.cells]  # the card has left the board

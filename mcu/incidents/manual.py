@@ -1,7 +1,7 @@
 """Manual entry: an operator types in a message that came outside Инцидент-менеджмент."""
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,6 +10,7 @@ from ..roles import can
 from ..timefmt import city_tz
 from . import verbs
 from .forms import MANUAL_CHANNELS, ManualEntryForm
+from .store import Repeat, used_once
 from .views import bp
 
 
@@ -42,6 +43,11 @@ def new():
 def create():
     """Store the typed message; on an error show the form again with everything as typed (400)."""
     _require_enter()
+    once = (request.form.get("form_token") or "").strip()[:64] or None
+    earlier = used_once(once, current_user)
+    if earlier is not None:  # the same form again (a double click, a resend): the message entered the first time
+        flash(Repeat(earlier.incident_id).notice, "info")
+        return redirect(url_for("incidents.detail", incident_id=earlier.incident_id))
     form = _form()
     if not form.validate_on_submit():
         return render_template("incidents/manual.html", form=form), 400
@@ -54,6 +60,11 @@ def create():
         "department_id": int(form.department.data) if form.department.data else None,
         "received_at": form.received_at.data.replace(tzinfo=tz).astimezone(UTC), "urgent": form.urgent.data,
     }
-    incident = verbs.enter_manually(current_user, values, cfg=current_app.config, tz=tz)
+    try:
+        incident = verbs.enter_manually(current_user, values, cfg=current_app.config, tz=tz, once=once)
+    except Repeat:  # the same form sent twice at once: the other request stored it
+        earlier = used_once(once, current_user)
+        flash(Repeat(earlier.incident_id).notice, "info")
+        return redirect(url_for("incidents.detail", incident_id=earlier.incident_id))
     flash(_("Сообщение №%(id)d добавлено.", id=incident.id), "ok")
     return redirect(url_for("incidents.detail", incident_id=incident.id))

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..access import reaches
 from ..extensions import db
 from ..lanes import bump
-from ..models import Department, Event, Incident, utcnow
+from ..models import Department, Event, FormUse, Incident, utcnow
 
 TEXT_LIMIT = 5000
 
@@ -37,6 +37,17 @@ class Forbidden(ActionError):
 
 class NotFound(ActionError):
     status = 404
+
+
+class Repeat(ActionError):
+    """The same form was already carried out (its one-time token is used): nothing more was written; the
+    person sees the result of the first submission, not an error."""
+
+    status = 200
+
+    def __init__(self, incident_id: int | None):
+        super().__init__(_("Это уже сделано: повторная отправка той же формы ничего не повторяет."))
+        self.incident_id = incident_id
 
 
 class Conflict(ActionError):
@@ -153,9 +164,31 @@ def write(incident: Incident, values: dict) -> None:
         raise conflict(load_any(incident.id))
 
 
-def finish(incident_id: int, cells: set) -> Outcome:
-    """Step the versions of the lanes the change touched and commit it with its history; the incident as
-    stored now."""
+def used_once(token: str | None, user) -> FormUse | None:
+    """The earlier submission of this one-time form token by this user, if there was one."""
+    if not token:
+        return None
+    found = db.session.get(FormUse, token[:64])
+    return found if found is not None and found.user_id == user.id else None
+
+
+def commit(user, once: str | None, incident_id: int | None) -> None:
+    """Commit the change, and with it the form's one-time token: a second submission of the same form fails on
+    the token in the database (whichever process serves it) and becomes a Repeat, with nothing written."""
+    if once:
+        db.session.add(FormUse(token=once[:64], user_id=user.id, incident_id=incident_id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if once and used_once(once, user) is not None:
+            raise Repeat(incident_id) from None
+        raise
+
+
+def finish(incident_id: int, cells: set, user, once: str | None = None) -> Outcome:
+    """Step the versions of the lanes the change touched and commit it with its history (and the form's one-time
+    token); the incident as stored now."""
     lanes = bump(department for department, _status in cells)
-    db.session.commit()
+    commit(user, once, incident_id)
     return Outcome(_fresh(incident_id), cells, lanes=lanes)

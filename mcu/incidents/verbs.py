@@ -41,7 +41,9 @@ from .store import (
     Forbidden,
     NotFound,
     Outcome,
+    Repeat,
     clean_text,
+    commit,
     department_name,
     finish,
     is_repeat,
@@ -108,7 +110,7 @@ def _check_move(user, incident, to_status, to_department, text) -> None:
 
 @retrying
 def move_incident(incident_id: int, user, *, cfg, tz, to_status: str | None = None, to_department=KEEP,
-                  before=None, expected_version: int | None = None, text: str = "") -> Outcome:
+                  before=None, expected_version: int | None = None, text: str = "", once: str | None = None) -> Outcome:
     """The one verb behind drags, the «Переместить» menu, reroutes and returns: status, lane and place."""
     now = utcnow()
     incident = load(incident_id, user)
@@ -159,10 +161,11 @@ def move_incident(incident_id: int, user, *, cfg, tz, to_status: str | None = No
         record(incident.id, "assignee", user.id, assignee.name, "", _("сообщение ушло из подразделения"))
     if not status_change and not lane_change:
         record(incident.id, "reorder", user.id, "", str(position))
-    return finish(incident.id, {(before_department, before_status), (to_department, to_status)})
+    return finish(incident.id, {(before_department, before_status), (to_department, to_status)}, user, once)
 
 
-def answer(incident_id: int, user, text: str, final: bool, *, cfg, tz, expected_version=None) -> Outcome:
+def answer(incident_id: int, user, text: str, final: bool, *, cfg, tz, expected_version=None,
+           once: str | None = None) -> Outcome:
     """Give (or correct) the public answer: interim or final; a move into that column when needed."""
     to_status = ANSWERED if final else INTERIM
     if not clean_text(text):
@@ -170,12 +173,12 @@ def answer(incident_id: int, user, text: str, final: bool, *, cfg, tz, expected_
     incident = load(incident_id, user)
     if incident.status != to_status:
         return move_incident(incident_id, user, cfg=cfg, tz=tz, to_status=to_status, before=TOP,
-                             expected_version=expected_version, text=text)
-    return _edit_answer(incident_id, user, clean_text(text), expected_version)
+                             expected_version=expected_version, text=text, once=once)
+    return _edit_answer(incident_id, user, clean_text(text), expected_version, once)
 
 
 @retrying
-def _edit_answer(incident_id, user, text, expected_version):
+def _edit_answer(incident_id, user, text, expected_version, once):
     incident = load(incident_id, user)
     if not may(user, incident, "answer"):
         raise Forbidden(_("Вы не можете отвечать на это сообщение."), incident)
@@ -184,11 +187,11 @@ def _edit_answer(incident_id, user, text, expected_version):
     old = incident.answer_text
     write(incident, {"answer_text": text})
     record(incident.id, "answer", user.id, old, text)
-    return finish(incident.id, {(incident.department_id, incident.status)})
+    return finish(incident.id, {(incident.department_id, incident.status)}, user, once)
 
 
 @retrying
-def assign(incident_id: int, user, assignee_id: int | None, expected_version=None) -> Outcome:
+def assign(incident_id: int, user, assignee_id: int | None, expected_version=None, once: str | None = None) -> Outcome:
     """A head gives the incident to one of the department's field staff (or takes it back)."""
     incident = load(incident_id, user)
     if not may(user, incident, "assign"):
@@ -204,11 +207,11 @@ def assign(incident_id: int, user, assignee_id: int | None, expected_version=Non
     old = incident.assignee
     write(incident, {"assignee_id": assignee_id})
     record(incident.id, "assignee", user.id, old.name if old else "", new.name if new else "")
-    return finish(incident.id, {(incident.department_id, incident.status)})
+    return finish(incident.id, {(incident.department_id, incident.status)}, user, once)
 
 
 @retrying
-def comment(incident_id: int, user, text: str) -> Comment:
+def comment(incident_id: int, user, text: str, once: str | None = None) -> Comment:
     """A note on the incident by someone who may work on it; no version step (a comment never conflicts)."""
     incident = load(incident_id, user)
     if not may(user, incident, "comment"):
@@ -219,12 +222,12 @@ def comment(incident_id: int, user, text: str) -> Comment:
     note = Comment(incident_id=incident.id, user_id=user.id, text=text)
     db.session.add(note)
     record(incident.id, "comment", user.id, "", text[:200])
-    db.session.commit()  # a card does not show its comments: no lane changes
+    commit(user, once, incident.id)  # a card does not show its comments: no lane changes
     return note
 
 
 @retrying
-def mark_duplicate(incident_id: int, user, original_id: int, expected_version=None) -> Outcome:
+def mark_duplicate(incident_id: int, user, original_id: int, expected_version=None, once: str | None = None) -> Outcome:
     """The card leaves the board (status «Отклонено», duplicate_of set); its history shows on the original."""
     incident = load(incident_id, user)
     if not may(user, incident, "merge"):
@@ -250,10 +253,10 @@ def mark_duplicate(incident_id: int, user, original_id: int, expected_version=No
     record(incident.id, "duplicate", user.id, "", f"№{original.id}", reason)
     record(incident.id, "status", user.id, before[1], REJECTED, reason)
     record(original.id, "duplicate", user.id, f"№{incident.id}", "", "")
-    return finish(incident.id, {before})
+    return finish(incident.id, {before}, user, once)
 
 
-def enter_manually(user, values: dict, *, cfg, tz) -> Incident:
+def enter_manually(user, values: dict, *, cfg, tz, once: str | None = None) -> Incident:
     """An incident from a channel outside Инцидент-менеджмент, typed in by an operator."""
     if not can(user.role, "enter"):
         raise Forbidden(_("Вводить сообщения вручную может только оператор."))
@@ -280,9 +283,10 @@ def enter_manually(user, values: dict, *, cfg, tz) -> Incident:
         record(incident.id, "routed", user.id, "", department_name(department_id),
                _("выбрано оператором") if values.get("department_id") else _("по тематике"))
     bump([department_id])
-    db.session.commit()
+    commit(user, once, incident.id)
     return incident
 
 
-__all__ = ["END", "KEEP", "TOP", "ActionError", "Forbidden", "NotFound", "Outcome", "answer", "assign", "comment",
+__all__ = ["END", "KEEP", "TOP", "ActionError", "Forbidden", "NotFound", "Outcome", "Repeat", "answer", "assign",
+           "comment",
            "enter_manually", "mark_duplicate", "move_incident"]

@@ -18,6 +18,13 @@
     while (next && !(next.classList && next.classList.contains("card"))) { next = next.nextElementSibling; }
     return next;
   }
+  // A drop sent twice (a retried request) is carried out once: it carries a token of its own.
+  function oneTimeToken() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
   function springBack() {
     if (pending && pending.item.isConnected) {
       pending.from.insertBefore(pending.item, pending.from.children[pending.index] || null);
@@ -32,7 +39,8 @@
     focusAfter = null;
     var values = {
       version: item.dataset.version, to_status: to.status, from_status: from.status,
-      from_department: from.department, before: next ? next.dataset.id : "end", board: location.search
+      from_department: from.department, before: next ? next.dataset.id : "end", board: location.search,
+      form_token: oneTimeToken()
     };
     if (to.department !== from.department) { values.to_department = to.department; }
     htmx.ajax("POST", base() + item.dataset.id + "/move", { target: "#board-notice", swap: "innerHTML", values: values });
