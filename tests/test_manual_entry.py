@@ -81,3 +81,12 @@ def test_manual_entry_without_optional_fields_and_with_nul_bytes(client, auth, m
     refused = client.post("/incidents/new", data={**form, "text": "Яма\x00 во дворе"})
     assert refused.status_code == 400
     assert "недопустимый символ" in refused.get_data(as_text=True)
+
+
+def test_a_date_of_year_one_is_refused_in_russian_not_a_500(app, client, auth, make):
+    auth.as_role(make, "operator")
+    response = form(client, topic=str(make.topic("Дороги")), received_at="0001-01-01T00:00")
+    assert response.status_code == 400
+    assert "Дата поступления раньше 1970 года: проверьте год" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Incident.id).where(Incident.source == "manual")) is None

@@ -19,6 +19,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..feeds.values import EARLIEST
+
 
 def clean(value):
     """Typed text without NUL bytes (PostgreSQL refuses them) and outer spaces; a missing field is ""."""
@@ -72,3 +74,5 @@ class ManualEntryForm(FlaskForm):
     def validate_received_at(self, field):
         if field.data and self.now_local and field.data > self.now_local.replace(tzinfo=None):
             raise ValidationError(_l("Время поступления не может быть в будущем"))
+        if field.data and field.data.year < EARLIEST.year:
+            raise ValidationError(_l("Дата поступления раньше %(year)d года: проверьте год", year=EARLIEST.year))
