@@ -62,3 +62,11 @@ def release_poll_lock(connection, source_id: int, owner: str) -> None:
     holder = connection.get(key)
     if holder is not None and holder.decode() == owner:
         connection.delete(key)
+
+
+def import_file(token: str, step: str) -> str:
+    """Parse ("parse") or store ("store") one uploaded import file, with progress and «Отменить» (mcu/imports)."""
+    # imported on call like the jobs above: `rq cron` loads this module and needs nothing of the import area
+    from .imports.service import run_step
+    with app().app_context():
+        return run_step(token, step)
