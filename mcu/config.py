@@ -51,7 +51,7 @@ class Defaults:
     IMPORT_XLSX_MAX_SHARED_STRINGS = 300_000  # distinct texts in it (each costs ~150 bytes besides its text)
     IMPORT_XLSX_MAX_RATIO = 200  # unpacked / packed size of one part (of 1 MB or more unpacked)
     IMPORT_BACKGROUND_BYTES = 2 * 1024 * 1024  # a CSV, or an XLSX unpacked, bigger than this is read in a job
-    IMPORT_CHUNK_ROWS = 5000  # records per transaction (and per progress step) when a job stores a file
+    IMPORT_CHUNK_ROWS = 2000  # records per transaction and per progress step (also at most 4 MB of them)
 
 
 def secret_key(instance_path: str) -> str:

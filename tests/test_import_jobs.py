@@ -6,7 +6,8 @@ import re
 
 import pytest
 from conftest import csrf_from
-from importtools import csv_bytes, notices, post_file
+from importtools import HEADERS, csv_bytes, notices, post_file, rows, xlsx_bytes
+from openpyxl.worksheet._reader import WorkSheetParser
 from rq import SimpleWorker
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select
@@ -187,14 +188,20 @@ def test_a_full_disk_answers_503_in_russian_and_leaves_nothing_behind(app, clien
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
-def test_preview_and_confirm_read_the_parse_not_the_file(app, client, auth, make, redis_conn, monkeypatch, size):
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_preview_and_confirm_read_the_parse_not_the_file(app, client, auth, make, redis_conn, monkeypatch, size, kind):
     if size == "big":
         monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_BYTES", 1024)
-    opened = []
+    opened, sheet_passes = [], []
     real = table_module.opened
     monkeypatch.setattr(table_module, "opened", lambda *args, **kw: opened.append(args) or real(*args, **kw))
+    for name in ("parse", "parse_dimensions"):  # openpyxl's passes over a sheet: one, to read its rows
+        method = getattr(WorkSheetParser, name)
+        monkeypatch.setattr(WorkSheetParser, name,
+                            lambda parser, method=method, name=name: sheet_passes.append(name) or method(parser))
     auth.as_role(make, "operator")
-    location = post_file(client, csv_bytes(40), "месяц.csv").headers["Location"]
+    data = csv_bytes(40) if kind == "csv" else xlsx_bytes([HEADERS, *rows(40)])  # an XLSX without <dimension>
+    location = post_file(client, data, f"месяц.{kind}").headers["Location"]
     work(redis_conn)
     for _ in range(3):
         preview = client.get(location).get_data(as_text=True)
@@ -204,6 +211,7 @@ def test_preview_and_confirm_read_the_parse_not_the_file(app, client, auth, make
     for _ in range(2):
         assert "Создано: 40" in client.get(location).get_data(as_text=True)
     assert len(opened) == 1
+    assert sheet_passes == ([] if kind == "csv" else ["parse"])
     assert stored(app) == 40
 
 

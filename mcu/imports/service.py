@@ -3,8 +3,8 @@ them in chunks; a big file does both in a job (`mcu.jobs.import_file`) that repo
 The same verbs serve the upload pages and `flask import`."""
 import logging
 import time
+from datetime import datetime
 
-import orjson
 from flask import current_app
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
@@ -19,13 +19,15 @@ from . import limits as limits_module
 from . import table as table_module
 from .limits import Limits
 from .table import TableError, number
-from .uploads import Folder, NoSpace, Upload, decode, encode
+from .uploads import Folder, NoSpace, Upload
 
 log = logging.getLogger(__name__)
 
 SOURCE = "import"
 FIRST_SHOWN = 20  # records the preview shows
 ERRORS_KEPT = 200  # row errors kept for the pages (the count is always whole)
+SHOWN = ("external_id", "received_at", "channel", "author", "text", "topic", "department", "status")
+SHOWN_CHARS = 300
 JOB = "mcu.jobs.import_file"
 JOB_TIMEOUT = 3600  # seconds; 100,000 wide rows take about a minute to read and another to store
 RUNNING = ("parsing", "storing")
@@ -93,12 +95,12 @@ def parse(folder: Folder, upload: Upload, limits: Limits, tz, report=None) -> Up
             if isinstance(item, RowError):
                 upload.error_count += 1
                 if len(upload.errors) < ERRORS_KEPT:
-                    upload.errors.append([item.row, item.message])
+                    upload.errors.append([item.row, _cut(item.message)])
             else:
                 write(item)
                 upload.records += 1
                 if len(upload.first) < FIRST_SHOWN:
-                    upload.first.append(orjson.loads(encode(item)))
+                    upload.first.append({name: _cut(getattr(item, name)) for name in SHOWN})
             if report and (table.reader.rows_read >= next_report or time.monotonic() - last > REPORT_SECONDS):
                 upload.rows_read, upload.fraction = table.reader.rows_read, table.reader.fraction()
                 report(upload)
@@ -109,9 +111,18 @@ def parse(folder: Folder, upload: Upload, limits: Limits, tz, report=None) -> Up
     return upload
 
 
-def first_records(upload: Upload) -> list:
-    """The records the preview shows."""
-    return [decode(values, upload.raw_keys) for values in upload.first]
+def _cut(value):
+    """A text as the state keeps it for a page: a cell or a message may be megabytes long."""
+    return value[:SHOWN_CHARS] + "…" if isinstance(value, str) and len(value) > SHOWN_CHARS else value
+
+
+def first_records(upload: Upload) -> list[dict]:
+    """The records the preview shows, their received time as a datetime again."""
+    return [{**shown, "received_at": _moment(shown["received_at"])} for shown in upload.first]
+
+
+def _moment(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def store(folder: Folder, upload: Upload, limits: Limits, report=None, source: str = SOURCE,
@@ -131,7 +142,7 @@ def store(folder: Folder, upload: Upload, limits: Limits, report=None, source: s
         upload.unchanged += result.unchanged
         upload.store_error_count += len(result.errors)
         room = max(ERRORS_KEPT - len(upload.store_errors), 0)
-        upload.store_errors.extend([e.row, e.message] for e in result.errors[:room])
+        upload.store_errors.extend([_cut(e.row), _cut(e.message)] for e in result.errors[:room])
         upload.fraction = upload.stored / max(upload.records, 1)
     upload.step = "done"
     folder.save(upload)

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -157,12 +158,12 @@ class Reader:
 
     def _xlsx_lines(self) -> Iterator[list]:
         try:
-            # keep_links=False: links to other workbooks are never read
-            self._book = load_workbook(self._file, read_only=True, data_only=True, keep_links=False)
+            with _sizes_unread():  # keep_links=False: links to other workbooks are never read
+                self._book = load_workbook(self._file, read_only=True, data_only=True, keep_links=False)
             sheet = self._book[self.sheet_name] if self.sheet_name in self._book.sheetnames else self._book.active
             if not isinstance(sheet, ReadOnlyWorksheet):
                 sheet = self._book.worksheets[0]
-            sheet.reset_dimensions()  # a wrong <dimension> would make openpyxl stop early; rows are counted instead
+            sheet.reset_dimensions()  # openpyxl would stop at a <dimension> that lies; rows are counted instead
             with zipfile.ZipFile(self._file) as package:  # where the sheet's packed bytes lie, for fraction()
                 info = package.getinfo(self.sheet_part) if self.sheet_part else None
             if info is not None:
@@ -180,6 +181,23 @@ class Reader:
             except Exception:  # noqa: BLE001 -- the same, met in the middle of the sheet
                 raise TableError(_("Файл не читается как таблица XLSX: он повреждён в середине.")) from None
             yield list(row)
+
+
+_LOADING = threading.Lock()
+
+
+@contextmanager
+def _sizes_unread():
+    """While a workbook opens, openpyxl reads every sheet's size, and a sheet without a <dimension> (openpyxl's own
+    files, many exporters) is parsed whole for it: twice the reading, and the rows' elements kept meanwhile. The
+    size is not needed (rows are counted as they are read), so that pass is skipped, for this opening only."""
+    with _LOADING:
+        size = ReadOnlyWorksheet._get_size
+        ReadOnlyWorksheet._get_size = lambda sheet: None
+        try:
+            yield
+        finally:
+            ReadOnlyWorksheet._get_size = size
 
 
 def _encoding(file) -> str:

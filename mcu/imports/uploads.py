@@ -22,6 +22,7 @@ from ..feeds.records import Record
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 KEEP_SECONDS = 24 * 3600
 COPY_CHUNK = 1024 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024  # records stored in one transaction: a chunk's memory is about 10x their JSON
 FULL_DISK = {errno.ENOSPC, errno.EDQUOT}
 SUFFIXES = (".data", ".json", ".rows", ".cancel")
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Record) if f.name != "raw")
@@ -55,7 +56,7 @@ class Upload:
     unknown: list = field(default_factory=list)
     raw_keys: list = field(default_factory=list)  # the keys of every record's raw dict, in order
     records: int = 0  # rows read into records
-    first: list = field(default_factory=list)  # the first records, encoded, for the preview
+    first: list = field(default_factory=list)  # the first records as the preview shows them (texts cut)
     errors: list = field(default_factory=list)  # the first rows that could not be read, as [row, message]
     error_count: int = 0
     stored: int = 0  # records handed to the database so far
@@ -152,15 +153,16 @@ class Folder:
         with self._writing(self.file(token, ".rows")) as out:
             yield lambda record: out.write(encode(record) + b"\n")
 
-    def rows(self, token: str, raw_keys: list, chunk: int) -> Iterator[list[Record]]:
-        """The parsed records, `chunk` at a time."""
-        batch = []
+    def rows(self, token: str, raw_keys: list, chunk: int, chunk_bytes: int = CHUNK_BYTES) -> Iterator[list[Record]]:
+        """The parsed records, `chunk` at a time, or fewer when they hold more than `chunk_bytes` (long texts)."""
+        batch, size = [], 0
         with open(self.file(token, ".rows"), "rb") as source:
             for line in source:
                 batch.append(decode(orjson.loads(line), raw_keys))
-                if len(batch) == chunk:
+                size += len(line)
+                if len(batch) == chunk or size >= chunk_bytes:
                     yield batch
-                    batch = []
+                    batch, size = [], 0
         if batch:
             yield batch
 
