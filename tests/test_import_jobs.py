@@ -11,6 +11,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from rq import SimpleWorker
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select
+from werkzeug.wrappers import request as werkzeug_request
 
 from mcu import queue as mcu_queue
 from mcu.extensions import db
@@ -146,45 +147,69 @@ def test_cancelling_a_queued_import_means_its_job_never_runs(app, client, auth, 
     assert stored(app) == 0 and files_left(upload_dir) == [".json"]
 
 
-@pytest.mark.parametrize("step", [".data", ".rows"], ids=["writing-the-upload", "writing-the-parsed-records"])
-def test_a_full_disk_answers_503_in_russian_and_leaves_nothing_behind(app, client, auth, make, monkeypatch,
-                                                                     upload_dir, step):
-    auth.as_role(make, "operator")
-    earlier = post_file(client, csv_bytes(3), "вчера.csv").headers["Location"]  # waits for confirmation
-    before = sorted(p.name for p in upload_dir.glob("*"))
+class HalfWritten:
+    """A file on a disk that fills up halfway through the first write."""
 
-    class HalfWritten:
-        """A file on a disk that fills up halfway through the first write."""
+    def __init__(self, file):
+        self.file = file
 
-        def __init__(self, file):
-            self.file = file
+    def write(self, data):
+        self.file.write(data[:len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-        def write(self, data):
-            self.file.write(data[:len(data) // 2])
-            raise OSError(errno.ENOSPC, "No space left on device")
+    def __getattr__(self, name):
+        return getattr(self.file, name)
 
-        def __getattr__(self, name):
-            return getattr(self.file, name)
+    def __enter__(self):
+        return self
 
-        def __enter__(self):
-            return self
+    def __exit__(self, *exc):
+        self.file.close()
 
-        def __exit__(self, *exc):
-            self.file.close()
+
+def fill_disk(monkeypatch, where: str) -> None:
+    """Make the disk full for one kind of write: werkzeug spooling the request, or one of the upload's files."""
+    if where == "spool":
+        spool = werkzeug_request.default_stream_factory
+        monkeypatch.setattr(werkzeug_request, "default_stream_factory", lambda **kw: HalfWritten(spool(**kw)))
+        return
 
     def full_open(path, mode="r", *args, **kwargs):
         opened = open(path, mode, *args, **kwargs)  # noqa: SIM115 -- closed by whoever writes it
-        return HalfWritten(opened) if "w" in mode and f"{step}." in str(path) else opened
+        return HalfWritten(opened) if "w" in mode and f"{where}." in str(path) else opened
     monkeypatch.setattr(uploads, "open", full_open, raising=False)
-    response = post_file(client, csv_bytes(50), "сегодня.csv")
+
+
+@pytest.mark.parametrize("where", ["spool", ".data", ".rows"],
+                         ids=["spooling-the-request", "writing-the-upload", "writing-the-parsed-records"])
+def test_a_full_disk_answers_503_in_russian_and_leaves_nothing_behind(app, client, auth, make, monkeypatch,
+                                                                     upload_dir, where):
+    auth.as_role(make, "operator")
+    earlier = post_file(client, csv_bytes(3), "вчера.csv").headers["Location"]  # waits for confirmation
+    before = sorted(p.name for p in upload_dir.glob("*"))
+    fill_disk(monkeypatch, where)
+    response = post_file(client, csv_bytes(50_000 if where == "spool" else 50), "сегодня.csv")  # spooled past 500 KB
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "300"
     assert "На сервере закончилось место для файлов: файл не сохранён." in notices(response)
     assert sorted(p.name for p in upload_dir.glob("*")) == before  # no half file, no temporary, nothing else lost
+    assert stored(app) == 0
     monkeypatch.undo()
     monkeypatch.setitem(app.config, "IMPORT_UPLOAD_DIR", str(upload_dir))
     token = csrf_from(client.get(earlier).get_data(as_text=True))
     assert "Создано: 3" in client.post(earlier, data={"csrf_token": token}, follow_redirects=True).get_data(True)
+
+
+def test_a_full_disk_in_a_job_is_said_on_the_page_and_leaves_nothing_behind(app, client, auth, make, redis_conn, big,
+                                                                            monkeypatch, upload_dir):
+    auth.as_role(make, "operator")
+    location = post_file(client, csv_bytes(3500), "год.csv").headers["Location"]
+    fill_disk(monkeypatch, ".rows")
+    work(redis_conn)
+    job = Job.fetch(f"import-parse-{location.rsplit('/', 1)[1]}", connection=redis_conn)
+    assert job.get_status() == JobStatus.FAILED  # raised, so RQ records it
+    assert "На сервере закончилось место для файлов: файл не обработан." in notices(client.get(location))
+    assert files_left(upload_dir) == [".json"]
 
 
 @pytest.mark.parametrize("size", ["small", "big"])

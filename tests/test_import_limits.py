@@ -140,6 +140,7 @@ def test_rows_past_the_limit_are_counted_while_reading_and_the_file_refused(app,
 def test_a_file_at_the_row_limit_is_imported_whole(app, client, auth, make, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 50)
     auth.as_role(make, "operator")
-    location = post_file(client, xlsx_bytes([HEADERS, *rows(49)], dimension="A1:E50"), "год.xlsx").headers["Location"]
-    preview = client.get(location).get_data(as_text=True)
+    response = post_file(client, xlsx_bytes([HEADERS, *rows(49)], dimension="A1:E50"), "год.xlsx")
+    assert response.status_code == 303, notices(response)
+    preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "готовы к импорту: 49, с ошибками: 0" in preview

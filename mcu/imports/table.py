@@ -163,7 +163,6 @@ class Reader:
             sheet = self._book[self.sheet_name] if self.sheet_name in self._book.sheetnames else self._book.active
             if not isinstance(sheet, ReadOnlyWorksheet):
                 sheet = self._book.worksheets[0]
-            sheet.reset_dimensions()  # openpyxl would stop at a <dimension> that lies; rows are counted instead
             with zipfile.ZipFile(self._file) as package:  # where the sheet's packed bytes lie, for fraction()
                 info = package.getinfo(self.sheet_part) if self.sheet_part else None
             if info is not None:
@@ -190,7 +189,8 @@ _LOADING = threading.Lock()
 def _sizes_unread():
     """While a workbook opens, openpyxl reads every sheet's size, and a sheet without a <dimension> (openpyxl's own
     files, many exporters) is parsed whole for it: twice the reading, and the rows' elements kept meanwhile. The
-    size is not needed (rows are counted as they are read), so that pass is skipped, for this opening only."""
+    size is not needed (rows are counted as they are read) and would do harm when it lies (openpyxl stops reading
+    at the last row it declares), so that pass is skipped, for this opening only: every row is read."""
     with _LOADING:
         size = ReadOnlyWorksheet._get_size
         ReadOnlyWorksheet._get_size = lambda sheet: None

@@ -54,7 +54,9 @@ def test_the_progress_bar_moves_and_cancel_stops_the_import(app, make, desktop_p
     expect(page.locator("#import-progress")).to_contain_text("В очереди")
     work_in_thread(redis_conn).join(60)
     confirm = page.get_by_role("button", name="Импортировать 3\u202f500")
-    expect(confirm).to_be_visible()  # the poll saw the job end and brought the preview
+    expect(confirm).to_be_visible()  # the poll saw the job end and brought the preview...
+    expect(page.locator("header.topbar")).to_have_count(1)  # ...as a page of its own, not inside the old one
+    expect(page.locator("#import-progress")).to_have_count(0)
     confirm.click()
     expect(page.locator("#import-progress")).to_contain_text("Сохранение на доску")
     worker = work_in_thread(redis_conn)
