@@ -90,7 +90,8 @@ def _worst(path: Path, rows: int) -> None:
         package.writestr("xl/styles.xml", f'<styleSheet {NS}><numFmts count="50">{formats}</numFmts><fonts count="1">'
                          '<font><sz val="11"/></font></fonts><fills count="1"><fill><patternFill/></fill></fills>'
                          '<borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs>'
-                         f'<cellXfs count="48000">{xfs}</cellXfs></styleSheet>')
+                         f'<cellXfs count="48000">{xfs}</cellXfs><cellStyles count="1"><cellStyle name="Normal" '
+                         'xfId="0" builtinId="0"/></cellStyles></styleSheet>')
         package.writestr("xl/sharedStrings.xml", f"<sst {NS}>" + "".join(
             f"<si><t>{'Я' * 31}{i}</t></si>" for i in range(strings)) + "</sst>")
         with package.open("xl/worksheets/sheet1.xml", "w") as sheet:

@@ -1,7 +1,6 @@
 """Import as domain verbs (no request here): accept an upload, parse it once into records and row errors, store
 them in chunks; a big file does both in a job (`mcu.jobs.import_file`) that reports progress and can be cancelled.
 The same verbs serve the upload pages and `flask import`."""
-import logging
 import time
 from datetime import datetime
 
@@ -20,8 +19,6 @@ from . import table as table_module
 from .limits import Limits
 from .table import TableError, number
 from .uploads import Folder, NoSpace, Upload
-
-log = logging.getLogger(__name__)
 
 SOURCE = "import"
 FIRST_SHOWN = 20  # records the preview shows

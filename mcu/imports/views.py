@@ -31,6 +31,13 @@ def _limit_mb() -> str:
     return number(current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024))
 
 
+def _page(**context) -> str:
+    """The upload form, with the limits it states."""
+    cfg = current_app.config
+    return render_template("imports/upload.html", limit_mb=_limit_mb(), max_rows=number(cfg["IMPORT_MAX_ROWS"]),
+                           background_mb=number(max(cfg["IMPORT_BACKGROUND_BYTES"] // (1024 * 1024), 1)), **context)
+
+
 @bp.url_value_preprocessor
 def _cap_body(endpoint, values):
     """Cap the request body before anything reads it (the CSRF check parses the form first): 413 past it."""
@@ -40,7 +47,7 @@ def _cap_body(endpoint, values):
 def _form(error: str, status: int = 400, retry_after: int | None = None):
     """The upload form again, saying why the file was not taken."""
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
-    return render_template("imports/upload.html", error=error, limit_mb=_limit_mb()), status, headers
+    return _page(error=error), status, headers
 
 
 def _full_disk():
@@ -63,7 +70,7 @@ def _os_error(exc):
 def upload():
     """The upload form."""
     _allowed()
-    return render_template("imports/upload.html", limit_mb=_limit_mb())
+    return _page()
 
 
 @bp.post("/")
