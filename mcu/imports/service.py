@@ -149,8 +149,10 @@ def store(folder: Folder, upload: Upload, limits: Limits, report=None, source: s
 
 def enqueue(folder: Folder, upload: Upload, step: str) -> None:
     """Hand a step ("parse" or "store") of a big file to the job queue; QueueDown when Redis does not answer."""
-    if not mcu_queue.probe(current_app):
-        raise QueueDown()
+    try:  # a ping bounded like the queue badge's: an absent Redis is told at once, not after a connect timeout
+        mcu_queue.connect(current_app, mcu_queue.PROBE_TIMEOUT).ping()
+    except (RedisError, OSError):
+        raise QueueDown() from None
     upload.step = "parsing" if step == "parse" else "storing"
     upload.job_id = f"import-{step}-{upload.token}"
     upload.fraction = 0.0
