@@ -75,6 +75,17 @@ class Defaults:
     QUEUE_STATUS_SECONDS = 5  # a web process asks Redis about the queue at most this often
     SUPERVISOR_BACKOFF_MAX_SECONDS = 30  # a crashing queue process is restarted after 1, 2, 4 … up to this
     SUPERVISOR_STABLE_SECONDS = 60  # a child that ran this long starts the backoff again from 1 s
+    # CSV/XLSX import (docs/feeds.md, «Import»): every file is checked against these before it is parsed
+    IMPORT_MAX_BYTES = 10 * 1024 * 1024  # an uploaded file as sent
+    IMPORT_MAX_ROWS = 100_000  # rows of a file's sheet, title and header rows included
+    IMPORT_UPLOAD_DIR = None  # None: instance/uploads; must be one folder for the web and the workers
+    IMPORT_XLSX_MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # an XLSX's parts together, unpacked
+    IMPORT_XLSX_MAX_PART_BYTES = 4 * 1024 * 1024  # one part read whole into memory (styles, workbook...)
+    IMPORT_XLSX_MAX_STRINGS_BYTES = 24 * 1024 * 1024  # the shared-strings part (read whole too)
+    IMPORT_XLSX_MAX_SHARED_STRINGS = 300_000  # distinct texts in it (each costs ~150 bytes besides its text)
+    IMPORT_XLSX_MAX_RATIO = 200  # unpacked / packed size of one part (of 1 MB or more unpacked)
+    IMPORT_BACKGROUND_BYTES = 2 * 1024 * 1024  # a CSV, or an XLSX unpacked, bigger than this is read in a job
+    IMPORT_CHUNK_ROWS = 2000  # records per transaction and per progress step (also at most 4 MB of them)
 
 
 def secret_key(instance_path: str) -> str:
@@ -115,6 +126,7 @@ def load(app, test_config=None):
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     cfg["SQLALCHEMY_DATABASE_URI"] = url
+    cfg["IMPORT_UPLOAD_DIR"] = cfg.get("IMPORT_UPLOAD_DIR") or os.path.join(app.instance_path, "uploads")
     cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
     if "SECURE_COOKIES" not in cfg:
         cfg["SECURE_COOKIES"] = not (app.debug or app.testing)

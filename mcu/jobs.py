@@ -5,6 +5,7 @@ from flask import current_app, has_app_context
 from rq import get_current_job
 
 from . import create_app, deadlines
+from .imports.service import run_step
 from .sources import polling, scheduling
 from .timefmt import city_tz
 
@@ -47,3 +48,9 @@ def recompute_deadlines() -> int:
     """Recompute open cards' deadlines by the calendar and settings this worker runs with; returns how many moved."""
     with app().app_context():
         return deadlines.recompute_open(current_app.config, city_tz())
+
+
+def import_file(token: str, step: str) -> str:
+    """Parse ("parse") or store ("store") one uploaded import file, with progress and «Отменить» (mcu/imports)."""
+    with app().app_context():
+        return run_step(token, step)

@@ -106,6 +106,7 @@ MATRIX = [
     # imports of CSV/XLSX exports (mcu/imports): "import" right, admin and operator
     Row("imports.receive", None, (OK, OK, DENY, DENY, DENY, LOGIN), data={"file": sample_file}),
     Row("imports.confirm", None, (OK, OK, DENY, DENY, DENY, LOGIN), args={"token": "{upload}"}),
+    Row("imports.cancel", None, (OK, OK, DENY, DENY, DENY, LOGIN), args={"token": "{upload}"}),
     # feed sources (mcu/sources): manage_feeds, admin only
     Row("sources.create", None, (OK, DENY, DENY, DENY, DENY, LOGIN), data=SOURCE_FORM),
     Row("sources.update", None, (OK, DENY, DENY, DENY, DENY, LOGIN), data=SOURCE_FORM,
@@ -170,7 +171,10 @@ class World:
         with app.app_context():
             from mcu.imports import service
             uploader = self.users.get("actor", self.users["spare"])[0]
-            self.upload = service.keep_upload(SAMPLE_CSV, "sample.csv", uploader)
+            folder, limits = service.settings()
+            upload = service.accept(io.BytesIO(SAMPLE_CSV), "sample.csv", uploader, folder, limits)
+            service.start(folder, upload, limits)  # read at once (small): it waits for confirmation
+            self.upload = upload.token
         self.own_department, self.other_department = own, other
         self.incidents = {
             "own": make.incident(department_id=own, assignee_id=self.users["field"][0], **state),

@@ -168,7 +168,7 @@ def test_an_import_row_dated_in_the_year_1_is_its_row_error(app, client, auth, m
     assert upload.status_code == 303
     preview = client.get(upload.headers["Location"]).get_data(as_text=True)
     assert f"«Дата поступления»: {RANGE}: «0001-01-01T00:00:00+10:00»" in preview
-    result = client.post(upload.headers["Location"], data={"csrf_token": csrf_from(preview)})
+    result = client.post(upload.headers["Location"], data={"csrf_token": csrf_from(preview)}, follow_redirects=True)
     assert "Создано: 3, обновлено: 0, без изменений: 0, строк с ошибками: 1." in result.get_data(as_text=True)
     with app.app_context():
         assert sorted(db.session.scalars(select(Incident.external_id))) == ["F-1", "F-3", "F-4"]

@@ -5,10 +5,13 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import csrf_from
+from importtools import post_file
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from mcu.extensions import db
+from mcu.feeds.records import Record
+from mcu.imports import limits
 from mcu.imports import table as table_module
 from mcu.models import Incident
 
@@ -23,11 +26,22 @@ CSV_SHUFFLED = (
 )
 
 
-def post_file(client, data: bytes, name: str):
-    page = client.get("/import/")
-    token = csrf_from(page.get_data(as_text=True))
-    return client.post("/import/", data={"csrf_token": token, "file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+@pytest.fixture(autouse=True)
+def upload_dir(app, tmp_path, monkeypatch):
+    """Each test's uploads in a folder of its own."""
+    folder = tmp_path / "uploads"
+    monkeypatch.setitem(app.config, "IMPORT_UPLOAD_DIR", str(folder))
+    return folder
+
+
+def read(app, tmp_path, data: bytes, name: str, tz):
+    """A file through the same checks and reader as an upload: its table, its records and its row errors."""
+    path = tmp_path / "file.data"
+    path.write_bytes(data)
+    found = limits.check(path, name, limits.Limits.of(app.config))
+    with table_module.opened(path, found.kind, 1000, found.sheet) as table:
+        items = list(table_module.records(table, tz))
+    return (table, [i for i in items if isinstance(i, Record)], [i for i in items if not isinstance(i, Record)])
 
 
 def incidents(app):
@@ -35,13 +49,12 @@ def incidents(app):
         return {i.external_id: i for i in db.session.scalars(select(Incident)).all()}
 
 
-def test_csv_with_shuffled_headers_is_read_by_header_names(app):
-    table = table_module.read(CSV_SHUFFLED.encode(), "export.csv")
+def test_csv_with_shuffled_headers_is_read_by_header_names(app, tmp_path):
+    from zoneinfo import ZoneInfo
+    table, records, errors = read(app, tmp_path, CSV_SHUFFLED.encode(), "export.csv", ZoneInfo("Asia/Vladivostok"))
     assert table.unknown == ["Район"]
     assert [table.headers[table.columns[f]] for f in ("external_id", "received_at", "text")] == [
         "ID", "Дата поступления", "Текст"]
-    from zoneinfo import ZoneInfo
-    records, errors = table_module.records(table, ZoneInfo("Asia/Vladivostok"))
     assert [r.external_id for r in records] == ["A-1", "A-2"]
     assert [(e.row, e.message) for e in errors] == [
         ("4", "«Дата поступления»: не удалось прочитать дату «позавчера»"), ("5", "не заполнена «Дата поступления»")]
@@ -52,23 +65,22 @@ def test_csv_with_shuffled_headers_is_read_by_header_names(app):
     assert one.raw["Район"] == "Центральный"
 
 
-def test_synonyms_any_case_and_cp1251_with_commas(app):
+def test_synonyms_any_case_and_cp1251_with_commas(app, tmp_path):
     csv = ("номер,ДАТА,Источник,Соцсеть,Сообщение,URL,Рубрика,Ответственный,  Ответ  \n"
            "77,01.12.2026 08:00,ИМ,ОК,Ёлка упала,https://ok.ru/1,Благоустройство,,Уберём\n")
-    table = table_module.read(csv.encode("cp1251"), "выгрузка.csv")
+    table, records, errors = read(app, tmp_path, csv.encode("cp1251"), "выгрузка.csv", UTC)
     assert set(table.columns) == {"external_id", "received_at", "channel", "platform", "text", "url", "topic",
                                   "department", "answer_text"}
-    records, errors = table_module.records(table, UTC)
     assert errors == [] and records[0].text == "Ёлка упала" and records[0].answer_text == "Уберём"
 
 
-def test_a_file_without_the_needed_columns_is_refused_in_words():
+def test_a_file_without_the_needed_columns_is_refused_in_words(app, tmp_path):
     with pytest.raises(table_module.TableError, match="заголовков"):
-        table_module.read(b"a;b\n1;2\n", "x.csv")
+        read(app, tmp_path, b"a;b\n1;2\n", "x.csv", UTC)
     with pytest.raises(table_module.TableError, match="Дата поступления"):
-        table_module.read("ID;Текст\n1;2\n".encode(), "x.csv")
+        read(app, tmp_path, "ID;Текст\n1;2\n".encode(), "x.csv", UTC)
     with pytest.raises(table_module.TableError, match="XLSX"):
-        table_module.read(b"PK\x03\x04 broken", "x.xlsx")
+        read(app, tmp_path, b"PK\x03\x04 broken", "x.xlsx", UTC)
 
 
 def xlsx_bytes() -> bytes:
@@ -96,7 +108,7 @@ def test_xlsx_export_through_the_upload_page(app, client, auth, make):
     assert "Яма во дворе" in html and "Примечание" in html
     assert "не удалось прочитать дату «не дата»" in html
     assert incidents(app) == {}  # nothing stored before the confirmation
-    confirm = client.post(response.headers["Location"], data={"csrf_token": csrf_from(html)})
+    confirm = client.post(response.headers["Location"], data={"csrf_token": csrf_from(html)}, follow_redirects=True)
     result = confirm.get_data(as_text=True)
     assert confirm.status_code == 200
     assert "Создано: 2, обновлено: 0, без изменений: 0, строк с ошибками: 1." in result
@@ -106,8 +118,10 @@ def test_xlsx_export_through_the_upload_page(app, client, auth, make):
     assert stored["1001"].received_at == datetime(2026, 11, 29, 23, 15, tzinfo=UTC)
     assert stored["1002"].department_id == make.department("Образование")
     assert stored["1001"].raw["Примечание"] == "проверить"
-    again = client.post(response.headers["Location"], data={"csrf_token": csrf_from(html)})
-    assert again.status_code == 404  # the kept file is gone once imported
+    again = client.post(response.headers["Location"], data={"csrf_token": csrf_from(html)}, follow_redirects=True)
+    assert "уже импортируется или импортирован" in again.get_data(as_text=True)  # confirmed once only
+    assert "Создано: 2" in client.get(response.headers["Location"]).get_data(as_text=True)  # the result stays
+    assert len(incidents(app)) == 2
 
 
 def test_the_same_file_imported_twice_changes_nothing(app, client, auth, make):
@@ -115,24 +129,25 @@ def test_the_same_file_imported_twice_changes_nothing(app, client, auth, make):
     for expected in ("Создано: 2, обновлено: 0, без изменений: 0", "Создано: 0, обновлено: 0, без изменений: 2"):
         location = post_file(client, CSV_SHUFFLED.encode(), "export.csv").headers["Location"]
         token = csrf_from(client.get(location).get_data(as_text=True))
-        assert expected in client.post(location, data={"csrf_token": token}).get_data(as_text=True)
+        assert expected in client.post(location, data={"csrf_token": token},
+                                       follow_redirects=True).get_data(as_text=True)
 
 
-def test_bad_uploads_get_russian_messages_and_nothing_is_stored(app, client, auth, make):
+def test_bad_uploads_get_russian_messages_and_nothing_is_stored(app, client, auth, make, monkeypatch, upload_dir):
     auth.as_role(make, "operator")
     wrong = post_file(client, b"hello", "notes.txt.exe")
     assert wrong.status_code == 400 and "только файлы CSV и XLSX" in wrong.get_data(as_text=True)
     no_columns = post_file(client, b"a;b\n1;2\n", "x.csv")
     assert no_columns.status_code == 400 and "строка заголовков" in no_columns.get_data(as_text=True)
-    app.config["IMPORT_MAX_BYTES"] = 1024 * 1024
-    try:
-        big = post_file(client, b"ID;Date\n" + b"x" * (1024 * 1024 + 10), "big.csv")
-    finally:
-        app.config.pop("IMPORT_MAX_BYTES")
+    monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 1024 * 1024)
+    big = post_file(client, b"ID;Date\n" + b"x" * (1024 * 1024 + 10), "big.csv")
     assert big.status_code in (400, 413) and "Файл" in big.get_data(as_text=True)
+    empty = post_file(client, b"", "empty.csv")
+    assert empty.status_code == 400 and "Файл пуст" in empty.get_data(as_text=True)
     assert client.get("/import/" + "A" * 30).status_code == 404
     assert client.get("/import/..%2F..%2Fsecret_key").status_code == 404
     assert incidents(app) == {}
+    assert list(upload_dir.glob("*")) == []  # nothing of a refused file is kept
 
 
 def test_confirm_needs_the_csrf_token(app, client, auth, make):

@@ -117,7 +117,7 @@ def test_an_imported_row_with_br_becomes_lines(app, client, auth, make):
                                            "file": (io.BytesIO(csv.encode()), "export.csv")},
                          content_type="multipart/form-data")
     preview = client.get(upload.headers["Location"]).get_data(as_text=True)
-    result = client.post(upload.headers["Location"], data={"csrf_token": csrf_from(preview)})
+    result = client.post(upload.headers["Location"], data={"csrf_token": csrf_from(preview)}, follow_redirects=True)
     assert "Создано: 3" in result.get_data(as_text=True)
     lines = incident(app, "F-1")
     assert (lines.text, lines.author) == ("Яма у дома\nподъезд 2\nкв. 7", "Пётр С.")

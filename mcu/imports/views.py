@@ -1,15 +1,26 @@
-"""Upload pages: choose a file → preview with per-row errors → confirm → result. Operators and admins."""
-from flask import abort, current_app, redirect, render_template, request, url_for
+"""Upload pages: choose a file → preview with row errors → confirm → result; a big file is read and stored by a
+job whose progress the page polls, with «Отменить». Operators and admins. HTTP only: the steps are service.py."""
+import logging
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
 
+from ..errors import page as error_page
 from ..roles import can
-from ..timefmt import city_tz
-from . import bp, service
-from . import table as table_module
-from .table import FIELD_NAMES, TableError
+from ..web import is_htmx
+from . import service
+from .table import FIELD_NAMES, TableError, number
+from .uploads import FULL_DISK, NoSpace, TooBig
+
+bp = Blueprint("imports", __name__, url_prefix="/import")
+
+log = logging.getLogger(__name__)
 
 ALLOWED = (".csv", ".xlsx")
+RETRY_AFTER_FULL_DISK = 300  # seconds a client is asked to wait when the disk is full
+RETRY_AFTER_QUEUE_DOWN = 60
 
 
 def _allowed():
@@ -18,14 +29,42 @@ def _allowed():
         abort(403)
 
 
-def _limit() -> int:
-    return int(current_app.config.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))
+def _limit_mb() -> str:
+    return number(current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024))
+
+
+def _page(**context) -> str:
+    """The upload form, with the limits it states."""
+    cfg = current_app.config
+    return render_template("imports/upload.html", limit_mb=_limit_mb(), max_rows=number(cfg["IMPORT_MAX_ROWS"]),
+                           background_mb=number(max(cfg["IMPORT_BACKGROUND_BYTES"] // (1024 * 1024), 1)), **context)
 
 
 @bp.url_value_preprocessor
 def _cap_body(endpoint, values):
     """Cap the request body before anything reads it (the CSRF check parses the form first): 413 past it."""
-    request.max_content_length = _limit() + 64 * 1024
+    request.max_content_length = current_app.config["IMPORT_MAX_BYTES"] + 64 * 1024
+
+
+def _form(error: str, status: int = 400, retry_after: int | None = None):
+    """The upload form again, saying why the file was not taken."""
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return _page(error=error), status, headers
+
+
+def _full_disk():
+    log.error("import: no space left in %s", current_app.config["IMPORT_UPLOAD_DIR"])
+    return _form(_("На сервере закончилось место для файлов: файл не сохранён. Попробуйте позже; если не "
+                   "получится, сообщите администратору."), 503, RETRY_AFTER_FULL_DISK)
+
+
+@bp.errorhandler(OSError)
+def _os_error(exc):
+    """A full disk anywhere on these pages (werkzeug spooling the upload included) is a 503, not a 500."""
+    if exc.errno in FULL_DISK:
+        return _full_disk()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_page(500)
 
 
 @bp.get("/")
@@ -33,77 +72,122 @@ def _cap_body(endpoint, values):
 def upload():
     """The upload form."""
     _allowed()
-    return render_template("imports/upload.html", limit_mb=_limit() // (1024 * 1024))
+    return _page()
 
 
 @bp.post("/")
 @login_required
 def receive():
-    """Keep the uploaded file server-side and go to its preview; a file that cannot be read is said so."""
+    """Keep the uploaded file, check it, and read it (a big one in a job); then its page. A refused file is said
+    why, in words, and nothing of it is kept."""
     _allowed()
     file = request.files.get("file")
-    error = None
     if file is None or not file.filename:
-        error = _("Выберите файл CSV или XLSX.")
-    elif not file.filename.lower().endswith(ALLOWED):
-        error = _("Поддерживаются только файлы CSV и XLSX.")
-    else:
-        data = file.read(_limit() + 1)
-        if len(data) > _limit():
-            error = _("Файл больше %(n)d МБ.", n=_limit() // (1024 * 1024))
-        elif not data.strip():
-            error = _("Файл пуст.")
-        else:
-            try:
-                table_module.read(data, file.filename)  # the header row is there; rows are checked on preview
-            except TableError as exc:
-                error = str(exc)
-            else:
-                token = service.keep_upload(data, file.filename, current_user.id)
-                return redirect(url_for("imports.show", token=token), 303)
-    return render_template("imports/upload.html", error=error, limit_mb=_limit() // (1024 * 1024)), 400
+        return _form(_("Выберите файл CSV или XLSX."))
+    if not file.filename.lower().endswith(ALLOWED):
+        return _form(_("Поддерживаются только файлы CSV и XLSX."))
+    folder, limits = service.settings()
+    try:
+        upload = service.accept(file.stream, file.filename, current_user.id, folder, limits)
+        service.start(folder, upload, limits)
+    except TooBig:
+        return _form(_("Файл больше %(n)s МБ.", n=_limit_mb()))
+    except TableError as exc:
+        return _form(str(exc))
+    except service.QueueDown as exc:
+        return _form(str(exc), 503, RETRY_AFTER_QUEUE_DOWN)
+    except NoSpace:
+        return _full_disk()
+    return redirect(url_for("imports.show", token=upload.token), 303)
 
 
 def _upload(token: str):
-    """The kept file, if it exists and belongs to this user (an admin may confirm anyone's)."""
-    found = service.load_upload(token)
-    if found is None:
+    """The upload, if it exists and belongs to this user (an admin may see anyone's)."""
+    found = service.settings()[0].load(token)
+    if found is None or (found.user_id != current_user.id and current_user.role != "admin"):
         abort(404, _("Загруженный файл не найден: загрузите его снова."))
-    data, meta = found
-    if meta.get("user_id") != current_user.id and current_user.role != "admin":
-        abort(404, _("Загруженный файл не найден: загрузите его снова."))
-    return data, meta
+    return found
 
 
-def _unreadable(token: str, exc: TableError):
-    """A file that cannot be read as a table: drop it and show the upload form with the reason (400)."""
-    service.drop_upload(token)
-    return render_template("imports/upload.html", error=str(exc), limit_mb=_limit() // (1024 * 1024)), 400
+def _progress(folder, upload) -> dict:
+    """What the progress block shows: the job's state, rows read or records stored against the total, a percent."""
+    state = service.job_state(folder, upload)
+    if upload.step == "parsing":
+        total = upload.rows_declared or (round(upload.rows_read / upload.fraction) if upload.fraction > 0.05 else None)
+        done, estimated = upload.rows_read, upload.rows_declared is None
+    else:
+        done, total, estimated = upload.stored, upload.records, False
+    percent = min(100, round(100 * done / total)) if total else round(100 * upload.fraction)
+    return {"state": state, "done": number(done), "total": number(total) if total else None,
+            "estimated": estimated, "percent": percent, "cancelling": folder.cancel_asked(upload.token)}
 
 
 @bp.get("/<token>")
 @login_required
 def show(token: str):
-    """The preview: columns found, the first rows as they will be stored, and every row error."""
+    """An upload's page: a job's progress (polled every second), the preview, the result, or why it stopped."""
     _allowed()
-    data, meta = _upload(token)
-    try:
-        found = service.preview(data, meta["filename"])
-    except TableError as exc:
-        return _unreadable(token, exc)
-    return render_template("imports/preview.html", token=token, filename=meta["filename"], found=found,
-                           field_names=FIELD_NAMES, tz=city_tz())
+    folder = service.settings()[0]
+    upload = _upload(token)
+    if upload.step in service.RUNNING:
+        progress = _progress(folder, upload)
+        if progress["state"] != "dead":
+            context = {"upload": upload, "progress": progress}
+            if is_htmx():
+                return render_block("imports/progress.html", "progress", **context), {"Vary": "HX-Request"}
+            return render_template("imports/progress.html", **context), {"Vary": "HX-Request"}
+        upload.step = "failed"  # shown, not stored: a GET changes nothing
+        upload.message = _("Обработка файла прервалась (остановился обработчик очереди). Загрузите файл снова.")
+    if is_htmx():  # the job has ended: its page takes over
+        return "", 200, {"HX-Redirect": url_for("imports.show", token=token), "Vary": "HX-Request"}
+    if upload.step == "parsed":
+        return render_template("imports/preview.html", upload=upload, first=service.first_records(upload),
+                               field_names=FIELD_NAMES)
+    if upload.step == "done":
+        return render_template("imports/result.html", upload=upload)
+    return render_template("imports/stopped.html", upload=upload,
+                           can_store=service.can_store_again(folder, upload))
 
 
 @bp.post("/<token>")
 @login_required
 def confirm(token: str):
-    """Store every good row in one transaction and show what happened, row by row."""
+    """Store every good record (a big file by a job, in chunks, with progress) and show what happened."""
     _allowed()
-    data, meta = _upload(token)
+    upload = _upload(token)
+    folder, limits = service.settings()
+    if not service.can_store_again(folder, upload):
+        flash(_("Этот файл уже импортируется или импортирован."), "info")
+        return redirect(url_for("imports.show", token=token), 303)
     try:
-        result, found = service.import_data(data, meta["filename"], user_id=current_user.id)
-    except TableError as exc:
-        return _unreadable(token, exc)
-    service.drop_upload(token)
-    return render_template("imports/result.html", filename=meta["filename"], result=result, found=found)
+        if upload.background:
+            service.enqueue(folder, upload, "store")
+        else:
+            service.store(folder, upload, limits)
+    except service.QueueDown as exc:
+        flash(str(exc), "error")
+        return render_template("imports/preview.html", upload=upload, first=service.first_records(upload),
+                               field_names=FIELD_NAMES), 503, {"Retry-After": str(RETRY_AFTER_QUEUE_DOWN)}
+    except NoSpace:
+        return _full_disk()
+    return redirect(url_for("imports.show", token=token), 303)
+
+
+@bp.post("/<token>/cancel")
+@login_required
+def cancel(token: str):
+    """«Отменить»: stop a running import (what is stored stays) or drop a file waiting for confirmation."""
+    _allowed()
+    upload = _upload(token)
+    folder = service.settings()[0]
+    if upload.step in service.RUNNING:
+        service.cancel(folder, upload)
+        return redirect(url_for("imports.show", token=token), 303)
+    if service.can_store_again(folder, upload):
+        service.cancel(folder, upload)
+        if upload.step == "parsed":
+            flash(_("Файл «%(name)s» отброшен, ничего не импортировано.", name=upload.filename), "info")
+        else:
+            flash(_("Файл «%(name)s» отброшен.", name=upload.filename), "info")
+        return redirect(url_for("imports.upload"), 303)
+    return redirect(url_for("imports.show", token=token), 303)
