@@ -90,3 +90,12 @@ def test_a_date_of_year_one_is_refused_in_russian_not_a_500(app, client, auth, m
     assert "Дата поступления раньше 1970 года: проверьте год" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Incident.id).where(Incident.source == "manual")) is None
+
+
+def test_a_message_of_invisible_characters_only_is_refused(app, client, auth, make):
+    auth.as_role(make, "operator")
+    response = form(client, topic=str(make.topic("Дороги")), text="\u200b\u200b\u200b\u200b\u200b\u2060")
+    assert response.status_code == 400
+    assert "В тексте нет ни одной видимой буквы или цифры" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Incident.id).where(Incident.source == "manual")) is None

@@ -20,6 +20,7 @@ from wtforms.validators import (
 )
 
 from ..feeds.values import EARLIEST
+from .store import has_visible
 
 
 def clean(value):
@@ -70,6 +71,14 @@ class ManualEntryForm(FlaskForm):
     def validate_topic(self, field):
         if field.data == "":
             raise ValidationError(_l("Выберите тематику"))
+
+    def validate_text(self, field):
+        if field.data and not has_visible(field.data):
+            raise ValidationError(_l("В тексте нет ни одной видимой буквы или цифры"))
+
+    def validate_author(self, field):
+        if field.data and not has_visible(field.data):
+            raise ValidationError(_l("Укажите автора (имя или ник) видимыми буквами"))
 
     def validate_received_at(self, field):
         if field.data and self.now_local and field.data > self.now_local.replace(tzinfo=None):
