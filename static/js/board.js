@@ -111,8 +111,10 @@
     document.querySelectorAll("#lanes .card").forEach(function (card) { found[card.id] = card.dataset.version; });
     return found;
   }
-  document.addEventListener("htmx:before:swap", function () { if (!dragging) { seen = versions(); } });
-  document.addEventListener("htmx:after:settle", function () {
+  // (taken when the answer arrives, before htmx applies its partials)
+  document.addEventListener("htmx:after:request", function () { if (!dragging) { seen = versions(); } });
+  // (compared when the whole answer is in: htmx 4 fires after:swap for the request once its partials are placed)
+  document.addEventListener("htmx:after:swap", function () {
     if (!seen) { return; }
     var before = seen;
     seen = null;

@@ -1,0 +1,113 @@
+"""Live in real browsers: a move reaches every screen that shows its lane within 3 s, with a highlight, and no
+other; idle polling changes nothing on the page."""
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from mcu.extensions import db
+from mcu.incidents import verbs
+from mcu.models import User
+from mcu.timefmt import city_tz
+
+from .conftest import DESKTOP, log_in, login_name, open_page
+
+WITHIN_MS = 3000  # the issue's promise: every screen current within 3 s of a change
+
+# counts the polls, what htmx swapped (a 204 is a poll that swapped nothing) and every change in the lanes
+WATCH_SWAPS = """() => {
+  window.__polls = 0; window.__swaps = 0; window.__mutations = 0;
+  document.addEventListener("htmx:before:request", e => { if (e.target.id === "board-poll") window.__polls += 1; });
+  document.addEventListener("htmx:after:swap", e => {
+    const ctx = e.detail && e.detail.ctx;
+    const mine = ctx && ctx.sourceElement && ctx.sourceElement.id === "board-poll";
+    if (mine && !(ctx.response && ctx.response.status === 204)) window.__swaps += 1;
+  });
+  new MutationObserver(list => { window.__mutations += list.length; })
+    .observe(document.getElementById("lanes"), {subtree: true, childList: true, attributes: true});
+}"""
+
+
+@pytest.fixture
+def fast_polls(app, monkeypatch):
+    monkeypatch.setitem(app.config, "BOARD_POLL_SECONDS", 1)
+
+
+def move(app, user_id, incident_id, to_status):
+    """A move made elsewhere (another person's screen), through the same verb the endpoint calls."""
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        verbs.move_incident(incident_id, user, cfg=app.config, tz=city_tz(), to_status=to_status, before="top")
+
+
+def screens(browser, live_url, app, make, people):
+    pages = []
+    for role, department in people:
+        context, page = open_page(browser, live_url, DESKTOP)
+        log_in(page, login_name(app, make.user(role, department)))
+        page.evaluate(WATCH_SWAPS)
+        pages.append((context, page))
+    return pages
+
+
+def test_a_move_shows_on_every_screen_of_its_lane_within_3_s_and_on_no_other(app, make, browser, live_url,
+                                                                               fast_polls):
+    roads, transport = make.department("Дороги"), make.department("Транспорт")
+    card = make.incident(text="Яма у школы на Ленина", department_id=roads)
+    bus = make.incident(text="Автобус №4 не пришёл", department_id=transport)
+    mover = make.user("admin")
+    opened = screens(browser, live_url, app, make, [("operator", None), ("head", "Дороги"), ("viewer", None),
+                                                    ("head", "Транспорт")])
+    city, roads_head, viewer, transport_head = (page for _context, page in opened)
+    time.sleep(1.5)  # every screen has polled at least once and is idle
+    for page in (city, roads_head, viewer, transport_head):
+        assert page.evaluate("window.__swaps") == 0, page.url
+
+    move(app, mover, card, "in_progress")
+    for page in (city, roads_head, viewer):
+        moved = page.locator(f"#cell-{roads}-in_progress #incident-{card}")
+        expect(moved).to_be_visible(timeout=WITHIN_MS)
+        expect(moved).to_have_class(re.compile(r"\bchanged\b"), timeout=1000)  # the highlight
+        expect(page.locator(f"#cell-{roads}-new #incident-{card}")).to_have_count(0)
+    time.sleep(2)
+    assert transport_head.evaluate("window.__mutations") == 0  # another department's change: not one node
+
+    move(app, mover, bus, "in_progress")
+    expect(transport_head.locator(f"#cell-{transport}-in_progress #incident-{bus}")).to_be_visible(timeout=WITHIN_MS)
+    swaps = roads_head.evaluate("window.__swaps")
+    time.sleep(2)
+    assert roads_head.evaluate("window.__swaps") == swaps  # the roads head is not disturbed by transport
+    for context, page in opened:
+        page.watch.assert_clean()
+        context.close()
+
+
+def test_idle_polling_swaps_nothing(app, make, browser, live_url, fast_polls):
+    make.incident(text="Тихая карточка")
+    (context, page), = screens(browser, live_url, app, make, [("operator", None)])
+    time.sleep(12)
+    assert page.evaluate("window.__polls") >= 8  # it did poll, about once a second
+    assert page.evaluate("window.__swaps") == 0 and page.evaluate("window.__mutations") == 0
+    page.watch.assert_clean()
+    context.close()
+
+
+def test_an_open_dialog_and_typed_text_survive_a_change_in_the_lane(app, make, browser, live_url, fast_polls):
+    roads = make.department("Дороги")
+    card = make.incident(text="Открою меню этой карточки", department_id=roads)
+    other = make.incident(text="А эту переместит другой", department_id=roads)
+    mover = make.user("admin")
+    (context, page), = screens(browser, live_url, app, make, [("head", "Дороги")])
+    page.locator(f"#incident-{card} .card-move").click()
+    dialog = page.locator("#move-dialog-slot dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("textarea[name=text]").fill("Текст, который нельзя потерять")
+    move(app, mover, other, "in_progress")
+    time.sleep(3)  # polls wait while the dialog is open
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("textarea[name=text]")).to_have_value("Текст, который нельзя потерять")
+    dialog.locator(".dialog-cancel").click()
+    expect(page.locator(f"#cell-{roads}-in_progress #incident-{other}")).to_be_visible(timeout=WITHIN_MS)
+    page.watch.assert_clean()
+    context.close()
