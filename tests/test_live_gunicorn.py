@@ -56,15 +56,17 @@ def gunicorn(app, redis_socket):
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if requests.get(base + "/login", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
-    yield base, log
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(15)
+    try:
+        for _ in range(150):
+            try:
+                if requests.get(base + "/login", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        yield base, log
+    finally:  # never leave a server behind, even when it did not start
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(15)
 
 
 def screens(base: str, login: str, n: int) -> list[dict]:
