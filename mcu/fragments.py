@@ -5,7 +5,9 @@ by time (the TTL only bounds memory). When Redis does not answer, every request 
 nothing is shared; the failure is remembered for a few seconds so no request waits on a dead Redis.
 """
 import logging
+import threading
 import time
+from collections import OrderedDict
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -14,14 +16,27 @@ log = logging.getLogger(__name__)
 
 
 class FragmentCache:
-    """get / put / claim on Redis with a short timeout; every failure degrades to "not cached"."""
+    """get / put / claim on Redis with a short timeout; every failure degrades to "not cached". A fragment this
+    process already fetched or rendered is kept in its memory too (the few newest, by key): 500 screens showing
+    the same lanes cost each worker one fetch per lane version, not one per screen."""
 
-    def __init__(self, url: str, ttl_seconds: int, timeout: float = 0.2, down_for: float = 5.0):
+    def __init__(self, url: str, ttl_seconds: int, timeout: float = 0.2, down_for: float = 5.0,
+                 local_size: int = 256):
         self.client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self.ttl = ttl_seconds
         self.down_for = down_for
         self._down_until = 0.0
         self.renders = 0  # fragments this process rendered (the tests and the bench read it)
+        self._local: OrderedDict[str, str] = OrderedDict()
+        self._local_size = local_size
+        self._lock = threading.Lock()
+
+    def _remember(self, key: str, value: str) -> None:
+        with self._lock:
+            self._local[key] = value
+            self._local.move_to_end(key)
+            while len(self._local) > self._local_size:
+                self._local.popitem(last=False)
 
     def _up(self) -> bool:
         return time.monotonic() >= self._down_until
@@ -32,15 +47,23 @@ class FragmentCache:
         self._down_until = time.monotonic() + self.down_for
 
     def get_many(self, keys: list[str]) -> list[str | None]:
-        if not keys or not self._up():
-            return [None] * len(keys)
+        found = [self._local.get(key) for key in keys]
+        wanted = [key for key, value in zip(keys, found, strict=True) if value is None]
+        if not wanted or not self._up():
+            return found
         try:
-            return [None if v is None else v.decode() for v in self.client.mget(keys)]
+            fetched = dict(zip(wanted, self.client.mget(wanted), strict=True))
         except (RedisError, OSError) as exc:
             self._failed(exc)
-            return [None] * len(keys)
+            return found
+        for key, value in fetched.items():
+            if value is not None:
+                self._remember(key, value.decode())
+        return [value if value is not None else self._local.get(key) for key, value in zip(keys, found, strict=True)]
 
     def put_many(self, items: dict[str, str]) -> None:
+        for key, value in items.items():
+            self._remember(key, value)
         if not items or not self._up():
             return
         try:
