@@ -7,7 +7,7 @@ HTMX_VERSION := 4.0.1
 SORTABLE_VERSION := 1.15.7
 export FLASK_APP := mcu
 
-.PHONY: run test test-sqlite test-postgres bench vendor lint clean
+.PHONY: run test test-sqlite test-postgres bench mutate vendor lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: $(VENV)/.installed
 ## bench: speed figures, one `name: value unit` line each
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
+
+## mutate: mutation testing of the domain core (setup.cfg [mutmut]); prints the score; takes a long while
+mutate: $(VENV)/.installed
+	rm -rf mutants
+	MCU_TEST_REDIS_URL=$${MCU_TEST_REDIS_URL:-} $(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/python -m bench.mutation_score
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check mcu tests bench
