@@ -16,6 +16,7 @@ from sqlalchemy import String, func, select, type_coerce
 
 from ..models import Incident, as_utc
 from ..text import excerpt
+from ..urgency import CALM, OVERDUE, SOON
 from ..workflow import ANSWERED, INTERIM, RESOLVED
 
 
@@ -28,7 +29,8 @@ def _raw(column):
 # What the board lists for every card (both board indexes cover these: an index-only read).
 LIGHT_COLUMNS = (Incident.id, Incident.version, Incident.status, Incident.department_id,
                  _raw(Incident.received_at).label("received_at"), _raw(Incident.first_answer_due).label("first_answer_due"),
-                 _raw(Incident.resolve_due).label("resolve_due"), Incident.position)
+                 _raw(Incident.resolve_due).label("resolve_due"), Incident.position, Incident.urgency,
+                 _raw(Incident.escalated_due).label("escalated_due"))
 # What a card's markup needs, read only for cards the cache does not hold yet.
 CARD_COLUMNS = (Incident.id, Incident.status, Incident.topic_id, Incident.channel_id, Incident.platform,
                 func.substr(Incident.text, 1, 400).label("text"), _raw(Incident.received_at), Incident.assignee_id,
@@ -79,28 +81,69 @@ class CardContext:
         return cls(now, tz, text_chars, escape(detail_prefix), topics, channels, users,
                    {"no_topic": escape(_("Без тематики")), "urgent": escape(_("срочно")),
                     "due": escape(_("до")), "move": escape(_("Переместить")), "now": _("сейчас"), "min": _("%(n)d мин"),
-                    "hours": _("%(n)d ч"), "days": _("%(n)d д")}, key)
+                    "hours": _("%(n)d ч"), "days": _("%(n)d д"), **due_words(),
+                    "escalated": escape(_("Эскалация"))}, key)
+
+
+def due_words() -> dict:
+    """The words of a deadline's time left, for the card renderer and, as JSON, for static/js/deadlines.js."""
+    return {"left": _("осталось %(span)s"), "late": _("просрочено на %(span)s"), "under": _("меньше минуты"),
+            "min": _("%(n)d мин"), "hours": _("%(n)d ч"), "days": _("%(n)d д")}
+
+
+def span_words(seconds: float, words: dict) -> str:
+    """A duration as a card says it: «1 д 3 ч», «2 ч 15 мин», «40 мин», «меньше минуты» (whole minutes, cut)."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return words["under"]
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return words["days"] % {"n": days} + (" " + words["hours"] % {"n": hours} if hours else "")
+    if hours:
+        return words["hours"] % {"n": hours} + (" " + words["min"] % {"n": minutes} if minutes else "")
+    return words["min"] % {"n": minutes}
+
+
+def time_left(due: datetime, now: datetime, words: dict) -> str:
+    """«осталось 2 ч 15 мин» or «просрочено на 1 д 3 ч»."""
+    seconds = (due - now).total_seconds()
+    if seconds > 0:
+        return words["left"] % {"span": span_words(seconds, words)}
+    return words["late"] % {"span": span_words(-seconds, words)}
 
 
 def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text, received_at, assignee_id,
-           due, urgent, version) -> tuple[str, str]:
-    """A card's markup around its age, the only part that changes while the card itself does not."""
+           due, urgent, version) -> tuple[str, str, str]:
+    """A card's markup around its age and its deadline, the parts that change while the card itself does not."""
     words = ctx.words
     channel = ctx.channels.get(channel_id, "")
     if platform:
         channel = f"{channel} · {escape(platform)}"
     assignee = ctx.users.get(assignee_id, "")
-    extra = ""
-    if assignee or due:
-        extra = (f"<small><span>{assignee}</span>"
-                 + (f'<span class="due">{words["due"]} {_short(due, ctx.tz)}</span>' if due else "") + "</small>")
+    foot = assignee or due
     urgent_mark = f" <em>{words['urgent']}</em>" if urgent else ""
     head = (f' id="incident-{ident}" data-id="{ident}" data-version="{version}"><a href="{ctx.href}{ident}">'
             f'<b>{ctx.topics.get(topic_id) or words["no_topic"]}{urgent_mark}'
             f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span>{channel}</span>'
             f'<time title="{_short(received_at, ctx.tz)}">')
-    return head, (f'</time></small>{extra}</a><button type="button" class="card-move" '
-                  f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
+    mid = "</time></small>" + (f"<small><span>{assignee}</span>" if foot else "")
+    return head, mid, (("</small>" if foot else "") + f'</a><button type="button" class="card-move" '
+                       f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
+
+
+ICONS = {OVERDUE: "⚠", SOON: "⏳", CALM: ""}  # beside the colour: the state is never told by colour alone
+
+
+def _deadline(ctx: CardContext, due: datetime, urgency: int, escalated: bool) -> str:
+    """The deadline part of a card, as of this render: the time left in words (static/js/deadlines.js keeps them
+    current in an open page), the moment, and the escalation mark."""
+    words = ctx.words
+    icon = ICONS[urgency]
+    mark = f' <strong class="escalated">{words["escalated"]}</strong>' if escalated else ""
+    return (f'<span class="due" data-due="{int(due.timestamp())}">{icon + " " if icon else ""}'
+            f'<span class="due-left">{escape(time_left(due, ctx.now, words))}</span> '
+            f'<span class="due-at">{words["due"]} {_short(due, ctx.tz)}</span>{mark}</span>')
 
 
 def _age(ctx: CardContext, received_at: datetime) -> str:
@@ -174,8 +217,16 @@ def cached_cards(connection, rows, ctx: CardContext, cache: CardCache, chunk: in
     now = ctx.now
     out = []
     for row in rows:
-        head, tail = found[(row.id, row.version, row.received_at)]
+        head, mid, tail = found[(row.id, row.version, row.received_at)]
+        raw_due = row.resolve_due if row.status == INTERIM else row.first_answer_due
         due = shown_due(row.status, row.first_answer_due, row.resolve_due)
-        overdue = due is not None and due < now
-        out.append(f'<li class="card{" overdue" if overdue else ""}"{head}{_age(ctx, as_utc(row.received_at))}{tail}')
+        deadline, state = "", ""
+        if due is not None:
+            urgency = OVERDUE if due < now else (SOON if row.urgency == SOON else CALM)  # overdue by the clock
+            state = STATE_CLASSES[urgency]
+            deadline = _deadline(ctx, due, urgency, row.escalated_due is not None and row.escalated_due == raw_due)
+        out.append(f'<li class="card{state}"{head}{_age(ctx, as_utc(row.received_at))}{mid}{deadline}{tail}')
     return out
+
+
+STATE_CLASSES = {OVERDUE: " overdue", SOON: " due-soon", CALM: ""}

@@ -20,6 +20,7 @@ from ..roles import ROLES
 from ..timefmt import city_tz
 from ..workflow import BOARD_COLUMNS, RESOLVED, STATUS_NAMES
 from .cards import CardCache, CardContext
+from .filters import DUE_TODAY
 from .queries import Cell, LaneCards, lane_cards
 
 KEY = "mcu:lane:{lane}:{version}:{view}"
@@ -66,8 +67,13 @@ class View:
         self.ctx = CardContext.build(self.lookups, self.now, city_tz(), cfg["CARD_TEXT_CHARS"],
                                      url_for("incidents.index"))
         names = repr((sorted(self.filters.args().items()), reach_key(self.user), self.cap, self.window,
-                      self.ctx.fingerprint()))
+                      self.ctx.fingerprint(), self.filtered_by()))
         self.key = hashlib.blake2b(names.encode(), digest_size=10).hexdigest()
+
+    def filtered_by(self) -> tuple:
+        """What else the filters' cards depend on: whose «Мои» they are, and which day «Срок сегодня» is."""
+        return (self.user.id if self.filters.mine else None,
+                self.now.astimezone(self.ctx.tz).date().isoformat() if self.filters.deadline == DUE_TODAY else None)
 
     def lane(self, department_id, version: int, cards: LaneCards | None) -> dict:
         """A lane as the template draws it."""

@@ -13,6 +13,7 @@ from ..lookups import load as load_lookups
 from ..models import Department
 from ..roles import ROLES, can
 from ..web import is_htmx, whole_number
+from .cards import due_words
 from .filters import UNROUTED, parse
 from .queries import lanes_with_cards
 from .render import View, render_lanes
@@ -49,7 +50,7 @@ def lanes_to_show(view: View) -> list:
     if not filters.active and reach == "all":
         return scope_lanes
     solved_since = view.now - timedelta(hours=view.window)
-    holding = lanes_with_cards(db.session.connection(), user, filters, solved_since)
+    holding = lanes_with_cards(db.session.connection(), user, filters, solved_since, view.now, view.ctx.tz)
     named_lanes = {named} if filters.department else set()
     return [d for d in scope_lanes if d in holding or d in named_lanes]
 
@@ -94,7 +95,8 @@ def show():
     lookups = load_lookups()
     filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
     view = View(current_user, filters, lookups)
-    context = {**live_context(view, versions, lanes_to_show(view)), "lookups": lookups, "unrouted": UNROUTED}
+    context = {**live_context(view, versions, lanes_to_show(view)), "lookups": lookups, "unrouted": UNROUTED,
+               "due_words": due_words()}
     status = 400 if filters.errors else 200
     if is_htmx() and request.headers.get("HX-Request-Type") != "full":
         return render_block("board/board.html", "live", **context), status
