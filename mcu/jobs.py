@@ -77,3 +77,41 @@ def recompute_deadlines() -> int:
     """Recompute open cards' deadlines by the calendar and settings this worker runs with; returns how many moved."""
     with app().app_context():
         return recompute_open(app().config, city_tz())
+
+
+# deadlines (issue 13): the deadline sweep (urgency, the escalation ladder, notifications) and the sending jobs
+from rq import Queue
+
+from .escalation import sweep as sweep_once
+from .models import utcnow
+from .notifications.sending import deliver
+from .notifications.telegram import link_updates
+
+SEND_TIMEOUT = 120  # seconds; one SMTP session or Bot API call is bounded by NOTIFY_TIMEOUT_SECONDS
+
+
+def sweep_deadlines() -> str:
+    """Re-assess urgency, climb the escalation ladder, make notifications and enqueue the ones that are due."""
+    config = app().config
+    with app().app_context():
+        groups = sweep_once(utcnow(), config, city_tz())
+    job = get_current_job()
+    if groups and job is not None:
+        retry = Retry(max=len(config["NOTIFY_RETRY_SECONDS"]), interval=list(config["NOTIFY_RETRY_SECONDS"]))
+        queue = Queue(job.origin, connection=job.connection)
+        for ids in groups:
+            queue.enqueue("mcu.jobs.send_notifications", ids, retry=retry, job_timeout=SEND_TIMEOUT,
+                          description=f"notifications {ids}")
+    return f"{len(groups)} notification jobs enqueued"
+
+
+def send_notifications(ids: list[int]) -> str:
+    """Send one notification (or one person's digest by one channel); raises on failure so RQ retries."""
+    with app().app_context():
+        return deliver(ids, utcnow(), app().config, city_tz())
+
+
+def link_telegram_chats() -> str:
+    """Read the bot's updates and link the chats that sent a code from the «Профиль» page."""
+    with app().app_context():
+        return f"{link_updates(utcnow(), app().config)} chats linked"

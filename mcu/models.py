@@ -325,3 +325,10 @@ class NotificationSettings(db.Model):
     quiet_hours: Mapped[bool] = mapped_column(Boolean, default=True)  # e-mail and Telegram wait for working time
     digest: Mapped[bool] = mapped_column(Boolean, default=False)  # new cards by e-mail/Telegram as a digest
     channels: Mapped[dict | None] = mapped_column(JSON)  # {event: [channel, ...]}; None: the defaults
+
+
+class SweepCursor(db.Model):
+    """Where a periodic job left off in a growing table (the notification scan's last history line)."""
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -80,6 +80,11 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_attempt'))
     )
     op.create_index('ix_notification_attempt', 'notification_attempt', ['notification_id', 'id'])
+    op.create_table('sweep_cursor',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_sweep_cursor'))
+    )
     op.create_table('notification_settings',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -96,6 +101,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('notification_settings')
+    op.drop_table('sweep_cursor')
     op.drop_index('ix_notification_attempt', table_name='notification_attempt')
     op.drop_table('notification_attempt')
     op.drop_index('ix_notification_state', table_name='notification')
