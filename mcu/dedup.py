@@ -9,9 +9,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .extensions import db
 
 
-def insert_once(model, **values) -> int | None:
-    """Insert one row of ``model`` in the caller's transaction; its id, or None when its unique key exists."""
+def insert_once(model, **values):
+    """Insert one row of ``model`` in the caller's transaction; its primary key, or None when its key exists."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)  # column defaults apply
+    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(*model.__table__.primary_key.columns)  # column defaults apply
     return db.session.execute(stmt).scalar_one_or_none()
