@@ -13,7 +13,7 @@ from standins import Mailbox, TelegramStandIn
 from mcu import escalation
 from mcu.extensions import db
 from mcu.models import Incident, Notification, NotificationSettings
-from mcu.notifications import sending, service, telegram
+from mcu.notifications import sending, telegram
 from mcu.notifications.channels import DeliveryError
 
 CITY = ZoneInfo("Asia/Vladivostok")
