@@ -103,6 +103,13 @@ def test_an_escalated_card_says_so_on_the_board_and_in_its_history(app, client, 
     assert "Эскалация" not in theirs[:theirs.index("</li>")]
     detail = client.get(f"/incidents/{card}").get_data(as_text=True)
     assert "Просрочено" in detail and "Эскалация" in detail and "уведомлены операторы МЦУ" in detail
+    with app.app_context():  # an interim answer: a new deadline, which no step has escalated
+        db.session.execute(db.update(Incident).where(Incident.id == card).values(
+            status="interim", resolve_due=datetime.now(UTC) + timedelta(days=9), version=Incident.version + 1))
+        db.session.commit()
+    html = client.get("/board").get_data(as_text=True)
+    mine = html[html.index(f'id="incident-{card}"'):]
+    assert "Эскалация" not in mine[:mine.index("</li>")]
 
 
 def test_an_answered_card_leaves_the_ladder(app, client, auth, make):

@@ -165,7 +165,11 @@ def test_history_tells_the_assignee_the_heads_of_a_new_card_and_whoever_answered
                             headers={"X-CSRFToken": token}).status_code in (200, 302, 303)
     assert move(head_client, head_html, card, 2, to_status="answered", text="Отремонтируем").status_code == 200
     assert move(operator_client, operator_html, card, 3, to_status="returned", text="Ответ неполный").status_code == 200
+    own = make.incident(status="in_progress")  # a head who answers and sends their own answer back is not told
+    assert move(head_client, head_html, own, 1, to_status="answered", text="Сделано").status_code == 200
+    assert move(head_client, head_html, own, 2, to_status="returned", text="Поправлю").status_code == 200
     sweep(app, now)
+    assert rows(app, incident_id=own) == []
     assert {(e, u) for e, c, s, u in rows(app, incident_id=card)} == {
         ("new_incident", head), ("new_incident", acting_head),  # both heads of the department
         ("assigned", worker),  # not the head who assigned

@@ -125,10 +125,13 @@ def test_the_sweep_moves_a_card_into_the_overdue_ones_and_steps_only_its_lane(ap
     now = datetime.now(UTC)
     card = make.incident(department_id=roads, first_answer_due=now + timedelta(hours=1))
     make.incident(department_id=transport, first_answer_due=now + timedelta(days=30))
-    sweep(app, now)
+    with app.app_context():
+        start = read_versions()
+    sweep(app, now)  # both cards assessed: one turns amber, the other stays calm
     with app.app_context():
         assert db.session.get(Incident, card).urgency == urgency.SOON
         before = read_versions()
+    assert before.get(str(transport)) == start.get(str(transport))  # assessed, unchanged: its lane does not move
     assert sweep(app, now + timedelta(minutes=30)) == 0  # nothing crossed a threshold: no lane moves
     with app.app_context():
         assert read_versions() == before
