@@ -62,6 +62,11 @@ class CardContext:
 
     names_key: str = ""
 
+    @property
+    def now_ts(self) -> float:
+        """This render's moment in epoch seconds, for the deadlines' arithmetic."""
+        return self.now.timestamp()
+
     def fingerprint(self) -> str:
         """What every card's markup depends on besides its own row: names, words, the zone, the link."""
         return repr((self.names_key, self.href, self.text_chars, str(self.tz), sorted(self.words.items())))
@@ -105,17 +110,10 @@ def span_words(seconds: float, words: dict) -> str:
     return words["min"] % {"n": minutes}
 
 
-def time_left(due: datetime, now: datetime, words: dict) -> str:
-    """«осталось 2 ч 15 мин» or «просрочено на 1 д 3 ч»."""
-    seconds = (due - now).total_seconds()
-    if seconds > 0:
-        return words["left"] % {"span": span_words(seconds, words)}
-    return words["late"] % {"span": span_words(-seconds, words)}
-
-
 def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text, received_at, assignee_id,
-           due, urgent, version) -> tuple[str, str, str]:
-    """A card's markup around its age and its deadline, the parts that change while the card itself does not."""
+           due, urgent, version) -> tuple:
+    """A card's markup around its age and its deadline, the parts that change while the card itself does not:
+    (head, mid, tail, the deadline in epoch seconds or None, the deadline's moment as markup)."""
     words = ctx.words
     channel = ctx.channels.get(channel_id, "")
     if platform:
@@ -128,22 +126,28 @@ def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text
             f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span>{channel}</span>'
             f'<time title="{_short(received_at, ctx.tz)}">')
     mid = "</time></small>" + (f"<small><span>{assignee}</span>" if foot else "")
-    return head, mid, (("</small>" if foot else "") + f'</a><button type="button" class="card-move" '
-                       f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
+    tail = (("</small>" if foot else "") + f'</a><button type="button" class="card-move" '
+            f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
+    if due is None:
+        return head, mid, tail, None, ""
+    return head, mid, tail, int(due.timestamp()), f'<span class="due-at">{words["due"]} {_short(due, ctx.tz)}</span>'
+
 
 
 ICONS = {OVERDUE: "⚠", SOON: "⏳", CALM: ""}  # beside the colour: the state is never told by colour alone
 
 
-def _deadline(ctx: CardContext, due: datetime, urgency: int, escalated: bool) -> str:
+def _deadline(ctx: CardContext, now_ts: float, due_ts: int, due_at: str, urgency: int, escalated: bool) -> str:
     """The deadline part of a card, as of this render: the time left in words (static/js/deadlines.js keeps them
     current in an open page), the moment, and the escalation mark."""
     words = ctx.words
     icon = ICONS[urgency]
+    seconds = due_ts - now_ts
+    left = (words["left"] % {"span": span_words(seconds, words)} if seconds > 0
+            else words["late"] % {"span": span_words(-seconds, words)})
     mark = f' <strong class="escalated">{words["escalated"]}</strong>' if escalated else ""
-    return (f'<span class="due" data-due="{int(due.timestamp())}">{icon + " " if icon else ""}'
-            f'<span class="due-left">{escape(time_left(due, ctx.now, words))}</span> '
-            f'<span class="due-at">{words["due"]} {_short(due, ctx.tz)}</span>{mark}</span>')
+    return (f'<span class="due" data-due="{due_ts}">{icon + " " if icon else ""}'
+            f'<span class="due-left">{left}</span> {due_at}{mark}</span>')
 
 
 def _age(ctx: CardContext, received_at: datetime) -> str:
@@ -214,17 +218,17 @@ def cached_cards(connection, rows, ctx: CardContext, cache: CardCache, chunk: in
             found[key] = _parts(ctx, ident, status, topic_id, channel_id, platform, text, as_utc(received_at),
                                 assignee_id, shown_due(status, first_due, resolve_due), urgent, version)
             cache.put(key, found[key])
-    now = ctx.now
+    now_ts = ctx.now_ts
     out = []
     for row in rows:
-        head, mid, tail = found[(row.id, row.version, row.received_at)]
-        raw_due = row.resolve_due if row.status == INTERIM else row.first_answer_due
-        due = shown_due(row.status, row.first_answer_due, row.resolve_due)
+        head, mid, tail, due_ts, due_at = found[(row.id, row.version, row.received_at)]
         deadline, state = "", ""
-        if due is not None:
-            urgency = OVERDUE if due < now else (SOON if row.urgency == SOON else CALM)  # overdue by the clock
+        if due_ts is not None:  # overdue by the clock; due soon as the sweep stored it
+            urgency = OVERDUE if due_ts <= now_ts else (SOON if row.urgency == SOON else CALM)
             state = STATE_CLASSES[urgency]
-            deadline = _deadline(ctx, due, urgency, row.escalated_due is not None and row.escalated_due == raw_due)
+            escalated = row.escalated_due is not None and row.escalated_due == (
+                row.resolve_due if row.status == INTERIM else row.first_answer_due)
+            deadline = _deadline(ctx, now_ts, due_ts, due_at, urgency, escalated)
         out.append(f'<li class="card{state}"{head}{_age(ctx, as_utc(row.received_at))}{mid}{deadline}{tail}')
     return out
 
