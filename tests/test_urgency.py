@@ -53,7 +53,7 @@ def test_overdue_cards_lead_the_column_then_the_ones_due_soon_then_the_heads_ord
     assert ids_in(html, roads) == [late_new, late_old, soon, calm_new, calm_old]
     assert ids_in(html, roads, "answered") == [answered]
     assert 'class="card overdue"' in card(html, late_old) and "⚠" in card(html, late_old)
-    assert 'class="card due-soon"' in card(html, soon) and "⏳" in card(html, soon)
+    assert 'class="card due-soon"' in card(html, soon) and "◔" in card(html, soon)
     assert 'class="card"' in card(html, calm_old)
     assert "просрочено" not in card(html, answered) and "осталось" not in card(html, answered)
 

@@ -119,14 +119,13 @@ def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text
     if platform:
         channel = f"{channel} · {escape(platform)}"
     assignee = ctx.users.get(assignee_id, "")
-    foot = assignee or due
     urgent_mark = f" <em>{words['urgent']}</em>" if urgent else ""
     head = (f' id="incident-{ident}" data-id="{ident}" data-version="{version}"><a href="{ctx.href}{ident}">'
             f'<b>{ctx.topics.get(topic_id) or words["no_topic"]}{urgent_mark}'
             f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span>{channel}</span>'
             f'<time title="{_short(received_at, ctx.tz)}">')
-    mid = "</time></small>" + (f"<small><span>{assignee}</span>" if foot else "")
-    tail = (("</small>" if foot else "") + f'</a><button type="button" class="card-move" '
+    mid = "</time></small>" + (f"<small><span>{assignee}</span></small>" if assignee else "")
+    tail = (f'</a><button type="button" class="card-move" '
             f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
     if due is None:
         return head, mid, tail, None, ""
@@ -134,7 +133,7 @@ def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text
 
 
 
-ICONS = {OVERDUE: "⚠", SOON: "⏳", CALM: ""}  # beside the colour: the state is never told by colour alone
+ICONS = {OVERDUE: "⚠", SOON: "◔", CALM: ""}  # beside the colour: the state is never told by colour alone
 
 
 def _deadline(ctx: CardContext, now_ts: float, due_ts: int, due_at: str, urgency: int, escalated: bool) -> str:
@@ -146,8 +145,8 @@ def _deadline(ctx: CardContext, now_ts: float, due_ts: int, due_at: str, urgency
     left = (words["left"] % {"span": span_words(seconds, words)} if seconds > 0
             else words["late"] % {"span": span_words(-seconds, words)})
     mark = f' <strong class="escalated">{words["escalated"]}</strong>' if escalated else ""
-    return (f'<span class="due" data-due="{due_ts}">{icon + " " if icon else ""}'
-            f'<span class="due-left">{left}</span> {due_at}{mark}</span>')
+    return (f'<small class="due" data-due="{due_ts}">{icon + " " if icon else ""}'
+            f'<span class="due-left">{left}</span> {due_at}{mark}</small>')
 
 
 def _age(ctx: CardContext, received_at: datetime) -> str:
