@@ -86,6 +86,26 @@ class Defaults:
     IMPORT_XLSX_MAX_RATIO = 200  # unpacked / packed size of one part (of 1 MB or more unpacked)
     IMPORT_BACKGROUND_BYTES = 2 * 1024 * 1024  # a CSV, or an XLSX unpacked, bigger than this is read in a job
     IMPORT_CHUNK_ROWS = 2000  # records per transaction and per progress step (also at most 4 MB of them)
+    # urgency, escalation and notifications (docs/notifications.md)
+    DEADLINE_SWEEP_SECONDS = 30  # how often `rq cron` runs the deadline sweep (urgency, the ladder, notifications)
+    ESCALATE_HEADS_AFTER_HOURS = 0  # working hours after the deadline the department's heads are told («Просрочено»)
+    ESCALATE_OPERATORS_AFTER_HOURS = 4  # working hours after the deadline the operators are told («Эскалация»)
+    DIGEST_MINUTES = 60  # a head who takes new cards as a digest gets one message per this many minutes at most
+    NOTIFY_RETRY_SECONDS = (60, 300, 1800)  # waits between the tries of a failed e-mail/Telegram message
+    NOTIFY_TIMEOUT_SECONDS = 10  # one SMTP session or Bot API call at most
+    BELL_POLL_SECONDS = 20  # how often an open page asks whether the bell's count changed
+    BASE_URL = "http://127.0.0.1:5000"  # the board's public address: links in e-mail and Telegram start with it
+    SMTP_HOST = ""  # "": no e-mail
+    SMTP_PORT = 25
+    SMTP_USER = ""  # "": no login
+    SMTP_PASSWORD = ""
+    SMTP_TLS = "none"  # none, starttls or ssl
+    SMTP_FROM = "mcu@localhost"
+    TELEGRAM_BOT_TOKEN = ""  # "": no Telegram
+    TELEGRAM_BOT_NAME = ""  # the bot's @name, shown on the «Профиль» page
+    TELEGRAM_API_URL = "https://api.telegram.org"  # the Bot API's base (tests point it at a local stand-in)
+    TELEGRAM_POLL_SECONDS = 10  # how often the bot's updates are read for link codes
+    TELEGRAM_CODE_MINUTES = 30  # how long a link code from the «Профиль» page works
 
 
 def secret_key(instance_path: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select, update
 from .extensions import db
 from .history import record
 from .lanes import bump
-from .models import Event, Incident
+from .models import EPOCH, Event, Incident
 from .work_calendar import from_settings
 from .workflow import IN_PROGRESS, INTERIM, NEW, RETURNED
 
@@ -83,7 +83,8 @@ def _write(changes: list) -> int:
     for incident_id, version, field, old, new, department_id in changes:
         result = db.session.execute(
             update(Incident).where(Incident.id == incident_id, Incident.version == version)
-            .values({field: new, "version": Incident.version + 1, "updated_at": now})
+            .values({field: new, "version": Incident.version + 1, "updated_at": now,
+                     "urgency_next_at": EPOCH})  # the deadline sweep re-assesses its urgency
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:
             record(incident_id, field, None, _iso(old), _iso(new), reason)

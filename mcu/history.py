@@ -19,6 +19,8 @@ EVENT_NAMES = {
     "unrouted": _l("Возвращено оператору"),
     "first_answer_due": _l("Срок первого ответа"),
     "resolve_due": _l("Срок решения"),
+    "overdue": _l("Просрочено"),
+    "escalated": _l("Эскалация"),
 }
 
 

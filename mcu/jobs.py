@@ -2,10 +2,14 @@
 import uuid
 
 from flask import current_app, has_app_context
-from rq import get_current_job
+from rq import Queue, Retry, get_current_job
 
 from . import create_app, deadlines
+from .escalation import sweep as sweep_once
 from .imports.service import run_step
+from .models import utcnow
+from .notifications.sending import deliver
+from .notifications.telegram import link_updates
 from .sources import polling, scheduling
 from .timefmt import city_tz
 
@@ -54,3 +58,34 @@ def import_file(token: str, step: str) -> str:
     """Parse ("parse") or store ("store") one uploaded import file, with progress and «Отменить» (mcu/imports)."""
     with app().app_context():
         return run_step(token, step)
+
+
+# deadlines (issue 13): the deadline sweep (urgency, the escalation ladder, notifications) and the sending jobs
+SEND_TIMEOUT = 120  # seconds; one SMTP session or Bot API call is bounded by NOTIFY_TIMEOUT_SECONDS
+
+
+def sweep_deadlines() -> str:
+    """Re-assess urgency, climb the escalation ladder, make notifications and enqueue the ones that are due."""
+    config = app().config
+    with app().app_context():
+        groups = sweep_once(utcnow(), config, city_tz())
+    job = get_current_job()
+    if groups and job is not None:
+        retry = Retry(max=len(config["NOTIFY_RETRY_SECONDS"]), interval=list(config["NOTIFY_RETRY_SECONDS"]))
+        queue = Queue(job.origin, connection=job.connection)
+        for ids in groups:
+            queue.enqueue("mcu.jobs.send_notifications", ids, retry=retry, job_timeout=SEND_TIMEOUT,
+                          description=f"notifications {ids}")
+    return f"{len(groups)} notification jobs enqueued"
+
+
+def send_notifications(ids: list[int]) -> str:
+    """Send one notification (or one person's digest by one channel); raises on failure so RQ retries."""
+    with app().app_context():
+        return deliver(ids, utcnow(), app().config, city_tz())
+
+
+def link_telegram_chats() -> str:
+    """Read the bot's updates and link the chats that sent a code from the «Профиль» page."""
+    with app().app_context():
+        return f"{link_updates(utcnow(), app().config)} chats linked"

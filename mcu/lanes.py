@@ -3,6 +3,7 @@
 A lane is a department, or the unrouted lane («Не распределено»), whose department id is ``None`` in the
 database and in Python and whose key is ``UNROUTED_KEY`` in URLs, forms and DOM ids (docs/glossary.md).
 """
+import secrets
 import threading
 import time
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from .models import Incident, LaneState
 from .workflow import OPEN_STATUSES, RESOLVED
 
 UNROUTED_KEY = "unrouted"
+EPOCH_KEY = "@epoch"  # a row of lane_state that is no lane: a random number made with the database's lanes
 
 
 def lane_key(department_id: int | None) -> str:
@@ -58,6 +60,15 @@ def bump(department_ids: Iterable[int | None]) -> dict[str, int]:
 def bump_every_lane() -> None:
     """Step every lane: something every card shows changed (a topic's, channel's or person's name)."""
     db.session.execute(text("UPDATE lane_state SET version = version + 1"))
+
+
+def ensure_epoch() -> None:
+    """Give this database's lane versions an epoch of their own, once. Versions restart from nothing when the
+    lane rows are made anew (a new database, a restored one, the tests' clean slate), and a rendered lane is
+    shared by (lane, version): the epoch in every key and every poll tells one database's lane 7 at version 3
+    from another's."""
+    if db.session.get(LaneState, EPOCH_KEY) is None:
+        db.session.add(LaneState(lane=EPOCH_KEY, version=secrets.randbelow(2**62) + 1))
 
 
 def read_versions() -> dict[str, int]:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -36,6 +37,10 @@ def as_utc(value) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a stored moment older than any: "due now"
+EPOCH_TEXT = "1970-01-01 00:00:00"  # the same as a server default
 
 
 class UTCDateTime(TypeDecorator):
@@ -114,7 +119,10 @@ class Incident(db.Model):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_incident_source_external_id"),
         Index("ix_incident_status_resolved_at", "status", "resolved_at", "department_id", "position",
-              "received_at", "version", "first_answer_due", "resolve_due"),
+              "received_at", "version", "first_answer_due", "resolve_due", "urgency", "escalated_due"),
+        # the deadline sweep's work list: cards whose urgency changes at or before a moment
+        Index("ix_incident_urgency_next_at", "urgency_next_at", sqlite_where=text("urgency_next_at IS NOT NULL"),
+              postgresql_where=text("urgency_next_at IS NOT NULL")),
         Index("ix_incident_received_at", "received_at"),
         # Finding an incident's duplicates (and SQLite's foreign-key check on delete); most rows have none.
         Index("ix_incident_duplicate_of_id", "duplicate_of_id", sqlite_where=text("duplicate_of_id IS NOT NULL"),
@@ -152,6 +160,12 @@ class Incident(db.Model):
     position: Mapped[int] = mapped_column(BigInteger, default=0)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    # Urgency of the deadline the card is held to (mcu/urgency.py): 0 overdue, 1 due soon (the rule's last
+    # quarter), 2 the rest; a cell orders by it first. Kept by the writes that change a deadline or a status and
+    # by the deadline sweep at `urgency_next_at` (the epoch: "assess at the next sweep", how new rows start).
+    urgency: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
+    urgency_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, server_default=EPOCH_TEXT)
+    escalated_due: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the deadline escalated to operators
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -164,8 +178,9 @@ class Incident(db.Model):
 # Both board indexes cover what the board lists (the card text comes from the cache or by id), so listing a cell
 # is an index-only read; a cell's first cards in board order (position, then newest first) are the first entries
 # of its range, so a cell's cap is read without sorting its cards.
-Index("ix_incident_cell", Incident.status, Incident.department_id, Incident.position, Incident.received_at.desc(),
-      Incident.id.desc(), Incident.version, Incident.first_answer_due, Incident.resolve_due)
+Index("ix_incident_cell", Incident.status, Incident.department_id, Incident.urgency, Incident.position,
+      Incident.received_at.desc(), Incident.id.desc(), Incident.version, Incident.first_answer_due, Incident.resolve_due,
+      Incident.escalated_due)
 
 
 class Event(db.Model):
@@ -256,3 +271,74 @@ class RoutingRule(db.Model):
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class EscalationStep(db.Model):
+    """One rung of the escalation ladder taken for one card and one deadline: the key that makes each step fire
+    once, whatever the number of workers, written in the transaction of its history line."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "deadline", "step", name="uq_escalation_step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    step: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(db.Model):
+    """One message to one person about one event by one channel; its key makes it exist once (never sent twice)."""
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "event", "incident_id", "channel", "occasion", name="uq_notification"),
+        Index("ix_notification_user", "user_id", "channel", "read_at", "id"),
+        Index("ix_notification_state", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))
+    event: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    occasion: Mapped[str] = mapped_column(String(40))  # the deadline, or the history line, it is about
+    state: Mapped[str] = mapped_column(String(10))
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # not before: quiet hours, digests
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationAttempt(db.Model):
+    """One try at delivering a notification, as the «Уведомления» page lists it."""
+
+    __table_args__ = (Index("ix_notification_attempt", "notification_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class NotificationSettings(db.Model):
+    """A person's choices on the «Профиль» page: channels per event, addresses, quiet hours, digest."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    telegram_chat_id: Mapped[str] = mapped_column(String(40), default="")
+    telegram_code: Mapped[str] = mapped_column(String(16), default="")
+    telegram_code_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    quiet_hours: Mapped[bool] = mapped_column(Boolean, default=True)  # e-mail and Telegram wait for working time
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)  # new cards by e-mail/Telegram as a digest
+    channels: Mapped[dict | None] = mapped_column(JSON)  # {event: [channel, ...]}; None: the defaults
+
+
+class SweepCursor(db.Model):
+    """Where a periodic job left off in a growing table (the notification scan's last history line)."""
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -2,6 +2,7 @@
 departments and topics (calibrated to the seed report; an admin edits them afterwards)."""
 
 from .extensions import db
+from .lanes import ensure_epoch
 from .models import Channel, Department, Topic
 
 # code, name, inside Инцидент-менеджмент
@@ -50,6 +51,7 @@ TOPICS = [
 
 def ensure() -> None:
     """Create what is missing; never touch what an admin has changed."""
+    ensure_epoch()
     have = set(db.session.scalars(db.select(Channel.code)))
     for pos, (code, name, in_im) in enumerate(CHANNELS):
         if code not in have:

@@ -203,6 +203,39 @@ class WorkCalendar:
         due = line.opens[j] + (target - line.before[j])
         return due if start.tzinfo is UTC else due.astimezone(start.tzinfo)
 
+    def _line_for(self, moment: datetime) -> _Timeline:
+        """The cached timeline, grown to hold `moment` and the year after it."""
+        line = self._timeline
+        if line is None or not line.start <= moment < line.end:
+            year = moment.astimezone(self.tz).year
+            first, last = (year, year + 1) if line is None else (min(line.first, year), max(line.last, year + 1))
+            line = self._build_timeline(first, last)
+        return line
+
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """The working time from `start` to `end` (negative when `end` comes first)."""
+        def worked(moment):
+            line = self._line_for(moment)
+            i = bisect_right(line.opens, moment) - 1
+            if i < 0:
+                return line, timedelta(0)
+            return line, (line.before[i] + (moment - line.opens[i]) if moment < line.closes[i] else line.after[i])
+        a, b = start.astimezone(UTC), end.astimezone(UTC)
+        self._line_for(min(a, b))
+        self._line_for(max(a, b))
+        return worked(b)[1] - worked(a)[1]
+
+    def next_working_moment(self, moment: datetime) -> datetime:
+        """`moment` itself during working hours, else the next opening (quiet hours end then)."""
+        at = moment.astimezone(UTC)
+        line = self._line_for(at)
+        i = bisect_right(line.opens, at) - 1
+        if i >= 0 and at < line.closes[i]:
+            return moment
+        while i + 1 >= len(line.opens):
+            line = self._build_timeline(line.first, line.last + 1)
+        return line.opens[i + 1].astimezone(moment.tzinfo)
+
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The same wall-clock time in the city `days` working days later."""
         local = start.astimezone(self.tz)

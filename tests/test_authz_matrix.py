@@ -129,6 +129,11 @@ MATRIX = [
               "active": ""}),
     Row("users.change_password", None, (OK, OK, OK, OK, OK, LOGIN),
         data={"current": PASSWORD, "new": "sovsem-novyi-parol", "repeat": "sovsem-novyi-parol"}),
+    # notifications (mcu/notifications): everyone signed in manages only their own
+    Row("notifications.mark_read", None, (OK, OK, OK, OK, OK, LOGIN)),
+    Row("notifications.save_profile", None, (OK, OK, OK, OK, OK, LOGIN),
+        data={"email": "sotrudnik@example.org", "quiet_hours": "1"}),
+    Row("notifications.telegram_code", None, (OK, OK, OK, OK, OK, LOGIN)),
 ]
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -168,3 +168,20 @@ def test_a_cell_shows_at_most_its_cap_and_counts_the_rest(app, make, monkeypatch
     link = unescape(re.search(r'<a class="cell-more" href="([^"]+)">и ещё', cell).group(1))
     assert f"department={roads}" in link and "status=new" in link
     assert len(seen.statements) <= 9  # as many for 68 cards as for 8: no statement grows with the cards
+
+
+def test_a_database_made_anew_is_never_mistaken_for_the_old_one(app, make):
+    """Lane versions restart with a new database; its epoch keeps a screen (and a shared lane) of the old one
+    from passing for current."""
+    roads = make.department("Дороги")
+    make.incident(text="Старая карточка", department_id=roads)
+    operator, html = signed_in(app, make, "operator")
+    with app.app_context():
+        from mcu.lanes import ensure_epoch
+        from mcu.models import LaneState
+        db.session.execute(db.delete(LaneState))  # as a restored or new database has them
+        ensure_epoch()
+        db.session.commit()
+    make.incident(text="Новая карточка", department_id=roads)
+    body = operator.get(poll_url(html), headers=HX).get_data(as_text=True)
+    assert 'hx-target="#lanes"' in body and "Новая карточка" in body

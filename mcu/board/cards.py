@@ -16,6 +16,7 @@ from sqlalchemy import String, func, select, type_coerce
 
 from ..models import Incident, as_utc
 from ..text import excerpt
+from ..urgency import CALM, OVERDUE, SOON
 from ..workflow import ANSWERED, INTERIM, RESOLVED
 
 
@@ -28,7 +29,8 @@ def _raw(column):
 # What the board lists for every card (both board indexes cover these: an index-only read).
 LIGHT_COLUMNS = (Incident.id, Incident.version, Incident.status, Incident.department_id,
                  _raw(Incident.received_at).label("received_at"), _raw(Incident.first_answer_due).label("first_answer_due"),
-                 _raw(Incident.resolve_due).label("resolve_due"), Incident.position)
+                 _raw(Incident.resolve_due).label("resolve_due"), Incident.position, Incident.urgency,
+                 _raw(Incident.escalated_due).label("escalated_due"))
 # What a card's markup needs, read only for cards the cache does not hold yet.
 CARD_COLUMNS = (Incident.id, Incident.status, Incident.topic_id, Incident.channel_id, Incident.platform,
                 func.substr(Incident.text, 1, 400).label("text"), _raw(Incident.received_at), Incident.assignee_id,
@@ -60,6 +62,11 @@ class CardContext:
 
     names_key: str = ""
 
+    @property
+    def now_ts(self) -> float:
+        """This render's moment in epoch seconds, for the deadlines' arithmetic."""
+        return self.now.timestamp()
+
     def fingerprint(self) -> str:
         """What every card's markup depends on besides its own row: names, words, the zone, the link."""
         return repr((self.names_key, self.href, self.text_chars, str(self.tz), sorted(self.words.items())))
@@ -79,28 +86,67 @@ class CardContext:
         return cls(now, tz, text_chars, escape(detail_prefix), topics, channels, users,
                    {"no_topic": escape(_("Без тематики")), "urgent": escape(_("срочно")),
                     "due": escape(_("до")), "move": escape(_("Переместить")), "now": _("сейчас"), "min": _("%(n)d мин"),
-                    "hours": _("%(n)d ч"), "days": _("%(n)d д")}, key)
+                    "hours": _("%(n)d ч"), "days": _("%(n)d д"), **due_words(),
+                    "escalated": escape(_("Эскалация"))}, key)
+
+
+def due_words() -> dict:
+    """The words of a deadline's time left, for the card renderer and, as JSON, for static/js/deadlines.js."""
+    return {"left": _("осталось %(span)s"), "late": _("просрочено на %(span)s"), "under": _("меньше минуты"),
+            "min": _("%(n)d мин"), "hours": _("%(n)d ч"), "days": _("%(n)d д")}
+
+
+def span_words(seconds: float, words: dict) -> str:
+    """A duration as a card says it: «1 д 3 ч», «2 ч 15 мин», «40 мин», «меньше минуты» (whole minutes, cut)."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return words["under"]
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return words["days"] % {"n": days} + (" " + words["hours"] % {"n": hours} if hours else "")
+    if hours:
+        return words["hours"] % {"n": hours} + (" " + words["min"] % {"n": minutes} if minutes else "")
+    return words["min"] % {"n": minutes}
 
 
 def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text, received_at, assignee_id,
-           due, urgent, version) -> tuple[str, str]:
-    """A card's markup around its age, the only part that changes while the card itself does not."""
+           due, urgent, version) -> tuple:
+    """A card's markup around its age and its deadline, the parts that change while the card itself does not:
+    (head, mid, tail, the deadline in epoch seconds or None, the deadline's moment as markup)."""
     words = ctx.words
     channel = ctx.channels.get(channel_id, "")
     if platform:
         channel = f"{channel} · {escape(platform)}"
     assignee = ctx.users.get(assignee_id, "")
-    extra = ""
-    if assignee or due:
-        extra = (f"<small><span>{assignee}</span>"
-                 + (f'<span class="due">{words["due"]} {_short(due, ctx.tz)}</span>' if due else "") + "</small>")
     urgent_mark = f" <em>{words['urgent']}</em>" if urgent else ""
     head = (f' id="incident-{ident}" data-id="{ident}" data-version="{version}"><a href="{ctx.href}{ident}">'
             f'<b>{ctx.topics.get(topic_id) or words["no_topic"]}{urgent_mark}'
             f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span>{channel}</span>'
             f'<time title="{_short(received_at, ctx.tz)}">')
-    return head, (f'</time></small>{extra}</a><button type="button" class="card-move" '
-                  f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
+    mid = "</time></small>" + (f"<small><span>{assignee}</span></small>" if assignee else "")
+    tail = (f'</a><button type="button" class="card-move" '
+            f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
+    if due is None:
+        return head, mid, tail, None, ""
+    return head, mid, tail, int(due.timestamp()), f'<span class="due-at">{words["due"]} {_short(due, ctx.tz)}</span>'
+
+
+
+ICONS = {OVERDUE: "⚠", SOON: "◔", CALM: ""}  # beside the colour: the state is never told by colour alone
+
+
+def _deadline(ctx: CardContext, now_ts: float, due_ts: int, due_at: str, urgency: int, escalated: bool) -> str:
+    """The deadline part of a card, as of this render: the time left in words (static/js/deadlines.js keeps them
+    current in an open page), the moment, and the escalation mark."""
+    words = ctx.words
+    icon = ICONS[urgency]
+    seconds = due_ts - now_ts
+    left = (words["left"] % {"span": span_words(seconds, words)} if seconds > 0
+            else words["late"] % {"span": span_words(-seconds, words)})
+    mark = f' <strong class="escalated">{words["escalated"]}</strong>' if escalated else ""
+    return (f'<small class="due" data-due="{due_ts}">{icon + " " if icon else ""}'
+            f'<span class="due-left">{left}</span> {due_at}{mark}</small>')
 
 
 def _age(ctx: CardContext, received_at: datetime) -> str:
@@ -171,11 +217,19 @@ def cached_cards(connection, rows, ctx: CardContext, cache: CardCache, chunk: in
             found[key] = _parts(ctx, ident, status, topic_id, channel_id, platform, text, as_utc(received_at),
                                 assignee_id, shown_due(status, first_due, resolve_due), urgent, version)
             cache.put(key, found[key])
-    now = ctx.now
+    now_ts = ctx.now_ts
     out = []
     for row in rows:
-        head, tail = found[(row.id, row.version, row.received_at)]
-        due = shown_due(row.status, row.first_answer_due, row.resolve_due)
-        overdue = due is not None and due < now
-        out.append(f'<li class="card{" overdue" if overdue else ""}"{head}{_age(ctx, as_utc(row.received_at))}{tail}')
+        head, mid, tail, due_ts, due_at = found[(row.id, row.version, row.received_at)]
+        deadline, state = "", ""
+        if due_ts is not None:  # overdue by the clock; due soon as the sweep stored it
+            urgency = OVERDUE if due_ts <= now_ts else (SOON if row.urgency == SOON else CALM)
+            state = STATE_CLASSES[urgency]
+            escalated = row.escalated_due is not None and row.escalated_due == (
+                row.resolve_due if row.status == INTERIM else row.first_answer_due)
+            deadline = _deadline(ctx, now_ts, due_ts, due_at, urgency, escalated)
+        out.append(f'<li class="card{state}"{head}{_age(ctx, as_utc(row.received_at))}{mid}{deadline}{tail}')
     return out
+
+
+STATE_CLASSES = {OVERDUE: " overdue", SOON: " due-soon", CALM: ""}

@@ -1,4 +1,4 @@
-"""Board filters from the query string: department, topic, channel and free text, validated."""
+"""Board filters from the query string: department, topic, channel, free text, deadline and «Мои», validated."""
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -7,6 +7,9 @@ from ..lanes import UNROUTED_KEY
 from ..web import whole_number
 
 UNROUTED = UNROUTED_KEY  # the department filter value for the «Не распределено» lane
+OVERDUE, DUE_TODAY = "overdue", "today"  # the deadline filter's values: «Просрочено», «Срок сегодня»
+DEADLINES = (OVERDUE, DUE_TODAY)
+MINE = "1"  # the «Мои» filter's value
 LEGACY_UNROUTED = "none"  # how bookmarks made before the glossary name it
 MAX_QUERY = 200
 
@@ -20,16 +23,18 @@ class Filters:
     channel: str | None = None
     channel_id: int | None = None
     q: str = ""
+    deadline: str | None = None
+    mine: bool = False
     errors: list[str] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
-        return any((self.department, self.topic, self.channel, self.q))
+        return any((self.department, self.topic, self.channel, self.q, self.deadline, self.mine))
 
     def args(self, **override) -> dict:
         """The filters as URL arguments, for links that keep them."""
         values = {"department": self.department, "topic": self.topic, "channel": self.channel,
-                  "q": self.q or None}
+                  "q": self.q or None, "deadline": self.deadline, "mine": MINE if self.mine else None}
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "")}
 
@@ -63,6 +68,17 @@ def parse(args, departments: dict, topics: dict, channels_by_code: dict) -> Filt
             f.channel_id = channels_by_code[raw].id
         else:
             f.errors.append(_("Канал «%(value)s» не найден, фильтр не применён.", value=raw[:60]))
+    raw = _one(args, "deadline")
+    if raw in DEADLINES:
+        f.deadline = raw
+    elif raw:
+        f.errors.append(_("Срок «%(value)s» не найден, фильтр не применён.", value=raw[:60]))
+    raw = _one(args, "mine")
+    if raw == MINE:
+        f.mine = True
+    elif raw:
+        f.errors.append(_("Фильтр «Мои» понимает только «%(one)s», а не «%(value)s»: не применён.", one=MINE,
+                          value=raw[:60]))
     q = _one(args, "q")
     if len(q) > MAX_QUERY:
         f.errors.append(_("Строка поиска длиннее %(n)d символов и обрезана.", n=MAX_QUERY))

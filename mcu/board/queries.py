@@ -1,22 +1,25 @@
 """The board's reads: which cards each cell shows (at most a cap of them) and how many each cell and lane holds,
 in one statement whose size depends on neither the number of cards nor of lanes."""
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from sqlalchemy import case, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
 
 from ..access import scope
 from ..lanes import in_cell, in_lane, on_board
 from ..models import Incident
+from ..roles import FIELD, HEAD, OPERATOR
 from ..text import like_pattern
 from ..workflow import ANSWERED, INTERIM, RESOLVED
 from .cards import LIGHT_COLUMNS, CardCache, CardContext, cached_cards
-from .filters import UNROUTED, Filters
+from .filters import DUE_TODAY, OVERDUE, UNROUTED, Filters
 
 
-def apply_filters(stmt, filters: Filters):
-    """Add the URL's filters to a statement over incidents."""
+def apply_filters(stmt, filters: Filters, user, now: datetime, tz: ZoneInfo):
+    """Add the URL's filters to a statement over incidents (the deadline ones as of ``now``, «today» in ``tz``,
+    «Мои» for ``user``)."""
     if filters.department == UNROUTED:
         stmt = stmt.where(Incident.department_id.is_(None))
     elif filters.department:
@@ -27,7 +30,36 @@ def apply_filters(stmt, filters: Filters):
         stmt = stmt.where(Incident.channel_id == filters.channel_id)
     if filters.q:
         stmt = stmt.where(Incident.search_text.like(like_pattern(filters.q), escape="\\"))
+    if filters.deadline == OVERDUE:
+        stmt = stmt.where(shown_due_sql() < now)
+    elif filters.deadline == DUE_TODAY:
+        start, end = local_day(now, tz)
+        stmt = stmt.where(shown_due_sql() >= start, shown_due_sql() < end)
+    if filters.mine:
+        stmt = stmt.where(mine(user))
     return stmt
+
+
+def local_day(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The city's calendar day holding ``now``, as [start, end) in UTC."""
+    start = datetime.combine(now.astimezone(tz).date(), time(0), tz)
+    return start.astimezone(UTC), datetime.combine(start.date() + timedelta(days=1), time(0), tz).astimezone(UTC)
+
+
+# «Мои»: the cards waiting on me. A field worker's are assigned to them; a head's are the department's cards
+# nobody is assigned to (the head's own to hand out or answer); an operator's are the unrouted ones; anyone
+# else's (admin, viewer) are those assigned to them.
+MINE_RULES = {
+    FIELD: lambda user: Incident.assignee_id == user.id,
+    HEAD: lambda user: and_(Incident.department_id == user.department_id, Incident.assignee_id.is_(None)),
+    OPERATOR: lambda user: Incident.department_id.is_(None),
+}
+
+
+def mine(user):
+    """The SQL condition of the «Мои» filter for this user."""
+    rule = MINE_RULES.get(user.role)
+    return rule(user) if rule else Incident.assignee_id == user.id
 
 
 def shown_due_sql():
@@ -72,7 +104,7 @@ def lane_cards(connection, user, filters: Filters, ctx: CardContext, solved_sinc
     within = or_(*[in_lane(d) for d in lanes])
     late = case((shown_due_sql() < ctx.now, literal(1)), else_=literal(0))
     parts = [apply_filters(scope(select(Incident.department_id, Incident.status, late.label("late"))
-                                 .where(condition, within), user), filters)
+                                 .where(condition, within), user), filters, user, ctx.now, ctx.tz)
              for condition in on_board(solved_since)]
     both = union_all(*parts).subquery()
     counts = connection.execute(select(both.c.department_id, both.c.status, func.count(),
@@ -87,14 +119,14 @@ def lane_cards(connection, user, filters: Filters, ctx: CardContext, solved_sinc
     for department_id, lane in result.items():
         for status in lane.cells:
             arm = apply_filters(scope(select(*LIGHT_COLUMNS).where(in_cell(department_id, status, solved_since)),
-                                      user), filters)
-            arms.append(select(arm.order_by(Incident.position, Incident.received_at.desc(), Incident.id.desc())
-                               .limit(cap).subquery()))
+                                      user), filters, user, ctx.now, ctx.tz)
+            arms.append(select(arm.order_by(Incident.urgency, Incident.position, Incident.received_at.desc(),
+                                            Incident.id.desc()).limit(cap).subquery()))
     if not arms:
         return result
     rows = connection.execute(union_all(*arms) if len(arms) > 1 else arms[0]).all()
     rows.sort(key=lambda r: (r.received_at, r.id), reverse=True)  # newest first within a position...
-    rows.sort(key=lambda r: r.position)  # ...then by position (a stable sort keeps the first order)
+    rows.sort(key=lambda r: (r.urgency, r.position))  # ...by urgency, then position (a stable sort keeps the rest)
     grouped: dict = {}
     for row, html in zip(rows, cached_cards(connection, rows, ctx, cache), strict=True):
         grouped.setdefault((row.department_id, row.status), []).append(html)
@@ -104,9 +136,9 @@ def lane_cards(connection, user, filters: Filters, ctx: CardContext, solved_sinc
     return result
 
 
-def lanes_with_cards(connection, user, filters: Filters, solved_since: datetime) -> set:
+def lanes_with_cards(connection, user, filters: Filters, solved_since: datetime, now: datetime, tz: ZoneInfo) -> set:
     """The lanes (department ids) holding at least one card this user sees under these filters."""
-    parts = [apply_filters(scope(select(Incident.department_id).where(condition), user), filters)
+    parts = [apply_filters(scope(select(Incident.department_id).where(condition), user), filters, user, now, tz)
              for condition in on_board(solved_since)]
     both = union_all(*parts).subquery()
     return set(connection.execute(select(both.c.department_id).distinct()).scalars())

@@ -14,15 +14,16 @@ from markupsafe import Markup
 from ..access import REACH
 from ..extensions import db
 from ..fragments import FragmentCache
-from ..lanes import lane_key
+from ..lanes import EPOCH_KEY, lane_key
 from ..queue import redis_url
 from ..roles import ROLES
 from ..timefmt import city_tz
 from ..workflow import BOARD_COLUMNS, RESOLVED, STATUS_NAMES
 from .cards import CardCache, CardContext
+from .filters import DUE_TODAY
 from .queries import Cell, LaneCards, lane_cards
 
-KEY = "mcu:lane:{lane}:{version}:{view}"
+KEY = "mcu:lane:{epoch}:{lane}:{version}:{view}"
 EMPTY = Cell(Markup(""), 0, 0)
 
 
@@ -66,8 +67,13 @@ class View:
         self.ctx = CardContext.build(self.lookups, self.now, city_tz(), cfg["CARD_TEXT_CHARS"],
                                      url_for("incidents.index"))
         names = repr((sorted(self.filters.args().items()), reach_key(self.user), self.cap, self.window,
-                      self.ctx.fingerprint()))
+                      self.ctx.fingerprint(), self.filtered_by()))
         self.key = hashlib.blake2b(names.encode(), digest_size=10).hexdigest()
+
+    def filtered_by(self) -> tuple:
+        """What else the filters' cards depend on: whose «Мои» they are, and which day «Срок сегодня» is."""
+        return (self.user.id if self.filters.mine else None,
+                self.now.astimezone(self.ctx.tz).date().isoformat() if self.filters.deadline == DUE_TODAY else None)
 
     def lane(self, department_id, version: int, cards: LaneCards | None) -> dict:
         """A lane as the template draws it."""
@@ -88,7 +94,8 @@ def render_lanes(view: View, department_ids: list, versions: dict[str, int]) -> 
     """{department_id: lane markup} for these lanes: from the shared cache where another screen already had it
     rendered at this version, else rendered here (one statement for all missing lanes) and shared."""
     fragments = fragment_cache()
-    keys = {d: KEY.format(lane=lane_key(d), version=versions.get(lane_key(d), 0), view=view.key)
+    epoch = versions.get(EPOCH_KEY, 0)
+    keys = {d: KEY.format(epoch=epoch, lane=lane_key(d), version=versions.get(lane_key(d), 0), view=view.key)
             for d in department_ids}
     found = dict(zip(department_ids, fragments.get_many([keys[d] for d in department_ids]), strict=True))
     missing = [d for d in department_ids if found[d] is None]

@@ -8,11 +8,12 @@ from jinja2_fragments.flask import render_block
 
 from ..access import can_move
 from ..extensions import db, login_manager
-from ..lanes import UNROUTED_KEY, VersionCache, lane_key, read_versions
+from ..lanes import EPOCH_KEY, UNROUTED_KEY, VersionCache, lane_key, read_versions
 from ..lookups import load as load_lookups
 from ..models import Department
 from ..roles import ROLES, can
 from ..web import is_htmx, whole_number
+from .cards import due_words
 from .filters import UNROUTED, parse
 from .queries import lanes_with_cards
 from .render import View, render_lanes
@@ -49,13 +50,15 @@ def lanes_to_show(view: View) -> list:
     if not filters.active and reach == "all":
         return scope_lanes
     solved_since = view.now - timedelta(hours=view.window)
-    holding = lanes_with_cards(db.session.connection(), user, filters, solved_since)
+    holding = lanes_with_cards(db.session.connection(), user, filters, solved_since, view.now, view.ctx.tz)
     named_lanes = {named} if filters.department else set()
     return [d for d in scope_lanes if d in holding or d in named_lanes]
 
 
 def _encode(department_ids, versions: dict) -> str:
-    return ",".join(f"{lane_key(d)}.{versions.get(lane_key(d), 0)}" for d in department_ids)
+    """The poll's ``v``: the database's epoch and the version of every lane the screen can see."""
+    return ",".join([f"{EPOCH_KEY}.{versions.get(EPOCH_KEY, 0)}"]
+                    + [f"{lane_key(d)}.{versions.get(lane_key(d), 0)}" for d in department_ids])
 
 
 def _decode(value: str) -> dict | None:
@@ -64,7 +67,7 @@ def _decode(value: str) -> dict | None:
     for part in (value or "").split(",")[:MAX_LANES]:
         key, _dot, version = part.partition(".")
         number = whole_number(version, high=2**62)
-        if number is None or not (key == UNROUTED_KEY or whole_number(key) is not None):
+        if number is None or not (key in (UNROUTED_KEY, EPOCH_KEY) or whole_number(key) is not None):
             return None
         seen[key] = number
     return seen
@@ -94,7 +97,8 @@ def show():
     lookups = load_lookups()
     filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
     view = View(current_user, filters, lookups)
-    context = {**live_context(view, versions, lanes_to_show(view)), "lookups": lookups, "unrouted": UNROUTED}
+    context = {**live_context(view, versions, lanes_to_show(view)), "lookups": lookups, "unrouted": UNROUTED,
+               "due_words": due_words()}
     status = 400 if filters.errors else 200
     if is_htmx() and request.headers.get("HX-Request-Type") != "full":
         return render_block("board/board.html", "live", **context), status
@@ -138,7 +142,7 @@ def _changed(seen: dict):
     view = View(current_user, filters, lookups)
     shown = lanes_to_show(view)
     shown_before = [key for key in (request.args.get("show") or "").split(",") if key][:MAX_LANES]
-    if [lane_key(d) for d in shown] != shown_before:
+    if [lane_key(d) for d in shown] != shown_before or seen.get(EPOCH_KEY) != versions.get(EPOCH_KEY, 0):
         return render_template("board/_changes.html", whole=True, **live_context(view, versions, shown))
     changed = [d for d in shown if seen.get(lane_key(d)) != versions.get(lane_key(d), 0)]
     return render_template("board/_changes.html", whole=False, **live_context(view, versions, shown, changed))

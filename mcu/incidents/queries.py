@@ -14,9 +14,10 @@ def reachable(incident_id: int, user) -> Incident | None:
     return db.session.scalars(scope(select(Incident).where(Incident.id == incident_id), user)).first()
 
 
-def page_of(user, filters, status: str, page: int, size: int) -> tuple[list[Incident], int]:
-    """One page of the incidents the user may reach, newest first, and how many there are in all."""
-    stmt = apply_filters(scope(select(Incident), user), filters)
+def page_of(user, filters, status: str, page: int, size: int, now, tz) -> tuple[list[Incident], int]:
+    """One page of the incidents the user may reach, newest first, and how many there are in all (the deadline
+    filters as of ``now``, in the city's zone ``tz``)."""
+    stmt = apply_filters(scope(select(Incident), user), filters, user, now, tz)
     if status:
         stmt = stmt.where(Incident.status == status)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))

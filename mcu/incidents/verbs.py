@@ -10,6 +10,7 @@ from uuid import uuid4
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from .. import urgency
 from ..access import allowed_targets, can_move, may
 from ..deadlines import first_answer_due, resolve_due_after_interim
 from ..extensions import db
@@ -58,12 +59,18 @@ TOP, END = "top", "end"  # where a card lands when no neighbour is given
 STEP = 1024  # gap between renumbered positions (see docs/board.md)
 
 
-def place(incident_id: int, department_id, status, before, solved_since) -> tuple[int, list]:
-    """A position for the card in the cell, before the card ``before`` (or TOP/END), and the renumbering
-    of the cell's other cards when there is no gap left (a list of (id, position))."""
-    rows = db.session.execute(select(Incident.id, Incident.position)
+def place(incident_id: int, department_id, status, urgency: int, before, solved_since) -> tuple[int, list]:
+    """A position for the card in its urgency group of the cell, before the card ``before`` (or TOP/END), and the
+    renumbering of the group's other cards when there is no gap left (a list of (id, position)). A card dropped
+    among cards of another urgency lands at the edge of its own group nearest to where it was dropped."""
+    rows = db.session.execute(select(Incident.id, Incident.position, Incident.urgency)
                               .where(in_cell(department_id, status, solved_since), Incident.id != incident_id)
-                              .order_by(Incident.position, Incident.received_at.desc(), Incident.id.desc())).all()
+                              .order_by(Incident.urgency, Incident.position, Incident.received_at.desc(),
+                                        Incident.id.desc())).all()
+    other = {r[0]: r[2] for r in rows if r[2] != urgency}
+    if before in other:  # a card of another group: above ours (lower urgency value) → our top, below → our end
+        before = TOP if other[before] < urgency else END
+    rows = [(r[0], r[1]) for r in rows if r[2] == urgency]
     ids = [r[0] for r in rows]
     if not rows:
         return 0, []
@@ -129,11 +136,12 @@ def move_incident(incident_id: int, user, *, cfg, tz, to_status: str | None = No
     text = clean_text(text)
     _check_move(user, incident, to_status, to_department, text)
     solved_since = now - timedelta(hours=cfg["SOLVED_WINDOW_HOURS"])
-    position, renumber = place(incident.id, to_department, to_status, before, solved_since)
-    values = {"status": to_status, "department_id": to_department, "position": position}
+    values = {"status": to_status, "department_id": to_department}
+    resolve_due = incident.resolve_due
     if status_change:
         if to_status == INTERIM:
-            values.update(answer_text=text, resolve_due=resolve_due_after_interim(now, cfg, tz))
+            resolve_due = resolve_due_after_interim(now, cfg, tz)
+            values.update(answer_text=text, resolve_due=resolve_due)
         elif to_status == ANSWERED:
             values.update(answer_text=text, answered_at=now)
         elif to_status in NEEDS_REASON:
@@ -142,6 +150,9 @@ def move_incident(incident_id: int, user, *, cfg, tz, to_status: str | None = No
             values["resolved_at"] = now
         elif incident.status == RESOLVED:
             values["resolved_at"] = None
+    values.update(urgency.values(to_status, incident.urgent, incident.first_answer_due, resolve_due, now, cfg, tz))
+    values["position"], renumber = place(incident.id, to_department, to_status, values["urgency"], before,
+                                         solved_since)
     assignee = incident.assignee if lane_change else None
     if assignee is not None:  # the worker belongs to the lane the card leaves
         values["assignee_id"] = None
@@ -160,7 +171,7 @@ def move_incident(incident_id: int, user, *, cfg, tz, to_status: str | None = No
     if assignee is not None:
         record(incident.id, "assignee", user.id, assignee.name, "", _("сообщение ушло из подразделения"))
     if not status_change and not lane_change:
-        record(incident.id, "reorder", user.id, "", str(position))
+        record(incident.id, "reorder", user.id, "", str(values["position"]))
     return finish(incident.id, {(before_department, before_status), (to_department, to_status)}, user, once)
 
 
@@ -246,7 +257,8 @@ def mark_duplicate(incident_id: int, user, original_id: int, expected_version=No
         raise ActionError(_("Сообщение уже отмечено как дубликат №%(id)d.", id=incident.duplicate_of_id), incident)
     before = (incident.department_id, incident.status)
     reason = _("Дубликат сообщения №%(id)d", id=original.id)
-    write(incident, {"duplicate_of_id": original.id, "status": REJECTED, "reason": reason})
+    write(incident, {"duplicate_of_id": original.id, "status": REJECTED, "reason": reason,
+                     "urgency": urgency.CALM, "urgency_next_at": None})
     # re-point earlier duplicates of this card at the root
     db.session.execute(update(Incident).where(Incident.duplicate_of_id == incident.id)
                        .values(duplicate_of_id=original.id).execution_options(synchronize_session=False))
@@ -268,14 +280,15 @@ def enter_manually(user, values: dict, *, cfg, tz, once: str | None = None) -> I
         department_id = topic.department_id if topic else None
     text = values["text"].strip()
     urgent = bool(values.get("urgent"))
+    due = first_answer_due(received, urgent, cfg, tz)
     incident = Incident(
         source="manual", external_id=f"M-{now:%Y%m%d}-{uuid4().hex[:8]}", channel_id=values["channel_id"],
         platform=values.get("platform", "")[:60], author=values.get("author", "")[:300], text=text,
         url=values.get("url", "")[:2000], address=values.get("address", "")[:500],
         search_text=search_key(text, values.get("author"), values.get("address")),
         topic_id=values.get("topic_id"), department_id=department_id, status=NEW, received_at=received,
-        urgent=urgent, first_answer_due=first_answer_due(received, urgent, cfg, tz),
-        raw={"entered_by": user.id}, version=1, position=0)
+        urgent=urgent, first_answer_due=due, raw={"entered_by": user.id}, version=1, position=0,
+        **urgency.values(NEW, urgent, due, None, now, cfg, tz))
     db.session.add(incident)
     db.session.flush()
     record(incident.id, "created", user.id, "", NEW, _("Ручной ввод"))

@@ -7,7 +7,8 @@ from ..access import allowed_targets, may
 from ..board.filters import parse
 from ..history import EVENT_NAMES
 from ..lookups import load as load_lookups
-from ..models import Incident
+from ..models import Incident, utcnow
+from ..timefmt import city_tz
 from ..web import whole_number
 from ..workflow import STATUS_NAMES
 from . import queries
@@ -31,7 +32,7 @@ def index():
         filters.errors.append(_("Страницы «%(value)s» нет, показана первая.", value=page_arg[:60]))
         page = 1
     size = current_app.config["PAGE_SIZE"]
-    rows, total = queries.page_of(current_user, filters, status, page, size)
+    rows, total = queries.page_of(current_user, filters, status, page, size, utcnow(), city_tz())
     pages = max(1, (total + size - 1) // size)
     code = 400 if filters.errors else 200
     return render_template("incidents/index.html", incidents=rows, lookups=lookups, filters=filters,

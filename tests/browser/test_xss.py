@@ -326,7 +326,9 @@ def check_board(page, world, cards: list[dict], lanes: int, label: str):
     expect(page.locator("#lanes .cell")).to_have_count(lanes * len(BOARD_COLUMNS))
     expect(page.locator("#lanes .card")).to_have_count(len(cards))
     expect(page.locator("form.filters")).to_have_count(1)
-    expect(page.locator("form.filters select")).to_have_count(3)
+    expect(page.locator("form.filters select")).to_have_count(4)  # department, topic, channel, deadline
+    expect(page.locator("select[name=deadline] option")).to_have_count(3)
+    expect(page.locator("form.filters input[name=mine]")).to_have_count(1)
     expect(page.locator("form.filters input[name=q]")).to_have_count(1)
     expect(page.locator("select[name=department] option")).to_have_count(world.counts[Department] + 2)
     expect(page.locator("select[name=topic] option")).to_have_count(world.counts[Topic] + 1)
