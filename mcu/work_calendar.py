@@ -203,6 +203,19 @@ class WorkCalendar:
         due = line.opens[j] + (target - line.before[j])
         return due if start.tzinfo is UTC else due.astimezone(start.tzinfo)
 
+    def working_time(self, start: datetime, end: datetime) -> timedelta:
+        """The working time between two moments (none when `end` is not after `start`): the inverse of
+        add_working_time, by the same cached intervals (the time to a first answer in reports)."""
+        first, last = start.astimezone(UTC), end.astimezone(UTC)
+        if last <= first:
+            return timedelta(0)
+        line = self._timeline
+        if line is None or not (line.start <= first and last < line.end):
+            years = (first.astimezone(self.tz).year, last.astimezone(self.tz).year)
+            line = self._build_timeline(*((min(years), max(years) + 1) if line is None else
+                                          (min(line.first, *years), max(line.last, *years))))
+        return _worked(line, last) - _worked(line, first)
+
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The same wall-clock time in the city `days` working days later."""
         local = start.astimezone(self.tz)
@@ -212,6 +225,14 @@ class WorkCalendar:
             if self.is_workday(day):
                 days -= 1
         return datetime.combine(day, local.time(), self.tz).astimezone(start.tzinfo)
+
+
+def _worked(line: _Timeline, moment: datetime) -> timedelta:
+    """Working time from the start of the timeline to `moment` (UTC, within it)."""
+    i = bisect_right(line.opens, moment) - 1
+    if i < 0:
+        return timedelta(0)
+    return line.before[i] + (moment - line.opens[i]) if moment < line.closes[i] else line.after[i]
 
 
 @lru_cache(maxsize=32)
