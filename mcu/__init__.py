@@ -44,13 +44,14 @@ def create_app(test_config=None):
         imports,
         incidents,
         navigation,
+        reports,
         rules,
         security,
         sources,
         timefmt,
         users,
     )
-    for area in (auth, board, incidents, sources, imports, rules, users):
+    for area in (auth, board, incidents, sources, imports, rules, users, reports):
         area.init_app(app)
     errors.register(app)
     security.register(app)

@@ -9,6 +9,7 @@ SECTIONS = (
     ("board.show", _l("Доска"), None),
     ("incidents.index", _l("Все сообщения"), None),
     ("incidents.new", _l("Новое сообщение"), "enter"),
+    ("reports.index", _l("Отчёты"), "reports"),
     ("sources.index", _l("Источники"), "manage_feeds"),
     ("imports.upload", _l("Импорт"), "import"),
     ("rules.index", _l("Правила"), "manage_feeds"),
