@@ -98,7 +98,7 @@ def _csv_value(value, kind: str) -> str:
     if kind in (PERCENT, DECIMAL):
         return number(value, 1, grouped=False)
     if kind == SIGNED:
-        return f"{value:+d}"
+        return f"{value:+d}" if value else "0"
     return str(value)
 
 

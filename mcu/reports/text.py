@@ -153,7 +153,7 @@ def paragraph(report) -> str:
                           "социальных сетях, не включенных в систему%(listed)s.",
                           over=capital(over(report.period)), im=messages(report.im.answered),
                           other=messages(report.outside.answered), listed=listed))
-    if report.period.days >= 7 and report.handled_per_week:
+    if report.period.days >= 7 and whole(report.handled_per_week):
         sentences.append(_("В среднем еженедельно структурными подразделениями обрабатывается %(n)s жителей.",
                            n=messages(whole(report.handled_per_week))))
     top = [row for row in report.topics if row.topic_id is not None][:TOP_TOPICS]

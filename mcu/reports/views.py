@@ -110,7 +110,7 @@ def _export(kind: str):
     made = [tables.MAKE[n](report) for n in names]
     filename = f"mcu-report-{name or 'all'}-{period.start.isoformat()}-{period.end.isoformat()}.{kind}"
     if kind == "csv":
-        body, mimetype = export.csv_bytes(made[0]), "text/csv; charset=utf-8"
+        body, mimetype = export.csv_bytes(made[0]), "text/csv"
     else:
         body, mimetype = export.xlsx(report, made, report.made_at), export.XLSX_TYPE
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
