@@ -58,7 +58,7 @@ HEADERS = {
     "topics": ["Тематика", "Сообщений", "Доля, %"],
     "departments": ["Подразделение", "Поступило", "Дан ответ", "Ответ в срок", "Доля в срок, %",
                     "Медиана до первого ответа, рабочих часов", "Просрочено сейчас", "Возвращено на доработку",
-                    "Обработано в неделю"],
+                    "Первых ответов за период", "Обработано в неделю"],
     "weeks": ["Неделя с", "по", "Поступило", "Дан первый ответ"],
 }
 CHANNELS = [
@@ -77,16 +77,16 @@ CHANNELS = [
 ]
 TOPICS = [["Дороги", "5", "50,0%"], ["Общественный транспорт", "3", "30,0%"], ["Без тематики", "1", "10,0%"],
           ["Благоустройство", "1", "10,0%"], ["Всего", "10", "100,0%"]]
-IDLE = ["0", "0", "0", "—", "—", "0", "0", "0,0"]
+IDLE = ["0", "0", "0", "—", "—", "0", "0", "0", "0,0"]
 DEPARTMENTS = [
     # median: Дороги (30, 60, 120, 600) -> 90 min; Транспорт (15, 45, 600) -> 45 min; all seven -> 60 min.
     # per week: first answers given in 2021 / (365 / 7): Дороги a, b, c, d and n (received in 2020) -> 5 / 52.14
-    ["Дороги", "6", "4", "3", "75,0%", "1,5", "1", "1", "0,1"],
+    ["Дороги", "6", "4", "3", "75,0%", "1,5", "1", "1", "5", "0,1"],
     ["Благоустройство", *IDLE],
-    ["Транспорт", "3", "3", "2", "66,7%", "0,8", "0", "1", "0,1"],
+    ["Транспорт", "3", "3", "2", "66,7%", "0,8", "0", "1", "3", "0,1"],
     *[[name, *IDLE] for name in ("Образование", "ЖКХ", "Экология", "Ливнёвки", "Соцподдержка", "Архитектура")],
-    ["Не распределено", "1", "0", "0", "—", "—", "0", "0", "0,0"],
-    ["Всего", "10", "7", "5", "71,4%", "1,0", "1", "2", "0,2"],
+    ["Не распределено", "1", "0", "0", "—", "—", "0", "0", "0", "0,0"],
+    ["Всего", "10", "7", "5", "71,4%", "1,0", "1", "2", "8", "0,2"],
 ]
 BUSY_WEEKS = {"11.01.2021": ("3", "4"), "18.01.2021": ("1", "1"), "01.03.2021": ("2", "0"),
               "05.07.2021": ("3", "3"), "08.11.2021": ("1", "0")}
@@ -170,11 +170,11 @@ def test_every_figure_in_the_xlsx_export(app, client, auth, make):
                           ["Без тематики", 1, pytest.approx(0.1)], ["Благоустройство", 1, pytest.approx(0.1)],
                           ["Всего", 10, pytest.approx(1.0)]]
     departments = sheet_rows(book["Подразделения"])
-    assert departments[6] == ["Дороги", 6, 4, 3, pytest.approx(0.75), pytest.approx(1.5), 1, 1,
+    assert departments[6] == ["Дороги", 6, 4, 3, pytest.approx(0.75), pytest.approx(1.5), 1, 1, 5,
                               pytest.approx(5 / (365 / 7))]
-    assert departments[8] == ["Транспорт", 3, 3, 2, pytest.approx(2 / 3), pytest.approx(0.75), 0, 1,
+    assert departments[8] == ["Транспорт", 3, 3, 2, pytest.approx(2 / 3), pytest.approx(0.75), 0, 1, 3,
                               pytest.approx(3 / (365 / 7))]
-    assert departments[-1] == ["Всего", 10, 7, 5, pytest.approx(5 / 7), pytest.approx(1.0), 1, 2,
+    assert departments[-1] == ["Всего", 10, 7, 5, pytest.approx(5 / 7), pytest.approx(1.0), 1, 2, 8,
                                pytest.approx(8 / (365 / 7))]
     assert book["Подразделения"].cell(7, 6).number_format == "0.0"
     weeks = sheet_rows(book["По неделям"])
@@ -199,8 +199,8 @@ def test_a_head_sees_only_their_department(app, client, auth, make):
     world(make, app)
     auth.as_role(make, "head", department="Дороги")
     tables, paragraph = page_tables(client.get("/reports/?year=2021").get_data(as_text=True))
-    assert tables["departments"][1:] == [["Дороги", "6", "4", "3", "75,0%", "1,5", "1", "1", "0,1"],
-                                         ["Всего", "6", "4", "3", "75,0%", "1,5", "1", "1", "0,1"]]
+    assert tables["departments"][1:] == [["Дороги", "6", "4", "3", "75,0%", "1,5", "1", "1", "5", "0,1"],
+                                         ["Всего", "6", "4", "3", "75,0%", "1,5", "1", "1", "5", "0,1"]]
     assert tables["channels"][1] == ["Инцидент-менеджмент", "да", "4", "1", "+3", "300,0%", "2"]
     assert tables["channels"][-1] == ["Всего", "—", "6", "1", "+5", "500,0%", "4"]
     assert tables["topics"][1:] == [["Дороги", "5", "83,3%"], ["Благоустройство", "1", "16,7%"],
@@ -218,7 +218,7 @@ def test_a_head_without_a_department_sees_no_messages(app, client, auth, make):
     auth.as_role(make, "head")
     tables, _paragraph = page_tables(client.get("/reports/?year=2021").get_data(as_text=True))
     assert tables["channels"][-1][2] == "0" and tables["departments"][1:] == [
-        ["Нет сообщений за период."], ["Всего", "0", "0", "0", "—", "—", "0", "0", "0,0"]]
+        ["Нет сообщений за период."], ["Всего", "0", "0", "0", "—", "—", "0", "0", "0", "0,0"]]
 
 
 @pytest.mark.parametrize("path", ["/reports/", "/reports/chart/topics.svg", "/reports/export.xlsx",
@@ -261,3 +261,13 @@ def test_the_page_links_each_chart_and_export_for_the_same_period(app, client, a
         assert f'src="/reports/chart/{name}.svg?quarter=2021-3"' in page
         assert f'href="/reports/export.csv?table={name}&amp;quarter=2021-3"' in page
         assert f'href="/reports/export.xlsx?table={name}&amp;quarter=2021-3"' in page
+
+
+def test_a_message_without_a_channel_counts_outside_incident_management(app, client, auth, make):
+    make.incident(received_at=at("11.01.2021 10:00"), channel_id=None)
+    make.incident(received_at=at("12.01.2021 10:00"))
+    auth.as_role(make, "viewer")
+    tables, _paragraph = page_tables(client.get("/reports/?year=2021").get_data(as_text=True))
+    assert tables["channels"][1][2] == "1" and tables["channels"][2][2] == "1"  # ИМ, outside it
+    assert tables["channels"][-2] == ["Канал не указан", "нет", "1", "0", "+1", "—", "0"]
+    assert tables["channels"][-1][2] == "2"

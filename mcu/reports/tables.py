@@ -58,12 +58,13 @@ def departments(report: Report) -> Table:
     columns = [(_("Подразделение"), TEXT), (_("Поступило"), COUNT), (_("Дан ответ"), COUNT),
                (_("Ответ в срок"), COUNT), (_("Доля в срок, %"), PERCENT),
                (_("Медиана до первого ответа, рабочих часов"), DECIMAL), (_("Просрочено сейчас"), COUNT),
-               (_("Возвращено на доработку"), COUNT), (_("Обработано в неделю"), DECIMAL)]
+               (_("Возвращено на доработку"), COUNT), (_("Первых ответов за период"), COUNT),
+               (_("Обработано в неделю"), DECIMAL)]
 
     def row(department):
         return [department.name, department.received, department.answered, department.on_time,
                 department.on_time_share, department.median_hours, department.overdue, department.returned,
-                department.per_week]
+                department.handled, department.per_week]
 
     total = row(report.total)
     total[0] = _("Всего")
