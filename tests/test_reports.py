@@ -114,7 +114,7 @@ def expected_weeks() -> list[list[str]]:
 def test_every_figure_on_the_page(app, client, auth, make):
     world(make, app)
     auth.as_role(make, "operator")
-    response = client.get("/reports/?year=2021")
+    response = client.get("/reports?year=2021")
     assert response.status_code == 200
     tables, paragraph = page_tables(response.get_data(as_text=True))
     assert tables["channels"] == [HEADERS["channels"], *CHANNELS]
@@ -198,7 +198,7 @@ def test_one_table_as_xlsx_names_it_in_the_file(app, client, auth, make):
 def test_a_head_sees_only_their_department(app, client, auth, make):
     world(make, app)
     auth.as_role(make, "head", department="Дороги")
-    tables, paragraph = page_tables(client.get("/reports/?year=2021").get_data(as_text=True))
+    tables, paragraph = page_tables(client.get("/reports?year=2021").get_data(as_text=True))
     assert tables["departments"][1:] == [["Дороги", "6", "4", "3", "75,0%", "1,5", "1", "1", "5", "0,1"],
                                          ["Всего", "6", "4", "3", "75,0%", "1,5", "1", "1", "5", "0,1"]]
     assert tables["channels"][1] == ["Инцидент-менеджмент", "да", "4", "1", "+3", "300,0%", "2"]
@@ -216,12 +216,12 @@ def test_a_head_sees_only_their_department(app, client, auth, make):
 def test_a_head_without_a_department_sees_no_messages(app, client, auth, make):
     world(make, app)
     auth.as_role(make, "head")
-    tables, _paragraph = page_tables(client.get("/reports/?year=2021").get_data(as_text=True))
+    tables, _paragraph = page_tables(client.get("/reports?year=2021").get_data(as_text=True))
     assert tables["channels"][-1][2] == "0" and tables["departments"][1:] == [
         ["Нет сообщений за период."], ["Всего", "0", "0", "0", "—", "—", "0", "0", "0", "0,0"]]
 
 
-@pytest.mark.parametrize("path", ["/reports/", "/reports/chart/topics.svg", "/reports/export.xlsx",
+@pytest.mark.parametrize("path", ["/reports", "/reports/chart/topics.svg", "/reports/export.xlsx",
                                   "/reports/export.csv?table=topics"])
 def test_field_staff_get_a_russian_403(client, auth, make, path):
     auth.as_role(make, "field", department="Дороги")
@@ -231,7 +231,7 @@ def test_field_staff_get_a_russian_403(client, auth, make, path):
         as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/reports/", "/reports/chart/topics.svg", "/reports/export.xlsx"])
+@pytest.mark.parametrize("path", ["/reports", "/reports/chart/topics.svg", "/reports/export.xlsx"])
 def test_reports_ask_a_stranger_to_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -241,13 +241,13 @@ def test_reports_ask_a_stranger_to_sign_in(client, path):
                                              ("field", False)])
 def test_the_top_bar_offers_reports_to_the_roles_that_may_see_them(client, auth, make, role, shown):
     auth.as_role(make, role, department="Дороги")
-    assert ('href="/reports/">Отчёты</a>' in client.get("/board").get_data(as_text=True)) is shown
+    assert ('href="/reports">Отчёты</a>' in client.get("/board").get_data(as_text=True)) is shown
 
 
 def test_htmx_gets_the_report_block_only(app, client, auth, make):
     world(make, app)
     auth.as_role(make, "operator")
-    response = client.get("/reports/?year=2021", headers={"HX-Request": "true"})
+    response = client.get("/reports?year=2021", headers={"HX-Request": "true"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and page.lstrip().startswith('<div id="report"')
     assert "<html" not in page and page_tables(page)[1] == PARAGRAPH
@@ -256,7 +256,7 @@ def test_htmx_gets_the_report_block_only(app, client, auth, make):
 
 def test_the_page_links_each_chart_and_export_for_the_same_period(app, client, auth, make):
     auth.as_role(make, "viewer")
-    page = client.get("/reports/?quarter=2021-3").get_data(as_text=True)
+    page = client.get("/reports?quarter=2021-3").get_data(as_text=True)
     for name in ("channels", "topics", "departments", "weeks"):
         assert f'src="/reports/chart/{name}.svg?quarter=2021-3"' in page
         assert f'href="/reports/export.csv?table={name}&amp;quarter=2021-3"' in page
@@ -267,7 +267,15 @@ def test_a_message_without_a_channel_counts_outside_incident_management(app, cli
     make.incident(received_at=at("11.01.2021 10:00"), channel_id=None)
     make.incident(received_at=at("12.01.2021 10:00"))
     auth.as_role(make, "viewer")
-    tables, _paragraph = page_tables(client.get("/reports/?year=2021").get_data(as_text=True))
+    tables, _paragraph = page_tables(client.get("/reports?year=2021").get_data(as_text=True))
     assert tables["channels"][1][2] == "1" and tables["channels"][2][2] == "1"  # ИМ, outside it
     assert tables["channels"][-2] == ["Канал не указан", "нет", "1", "0", "+1", "—", "0"]
     assert tables["channels"][-1][2] == "2"
+
+
+
+@pytest.mark.parametrize("path", ["/reports?year=2021", "/reports/?year=2021"])
+def test_the_report_answers_with_and_without_the_slash(client, auth, make, path):
+    auth.as_role(make, "viewer")
+    response = client.get(path)
+    assert response.status_code == 200 and "Отчёт: 2021 год" in response.get_data(as_text=True)

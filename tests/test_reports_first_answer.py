@@ -43,7 +43,7 @@ def test_a_heads_first_answer_is_stamped_once_and_read_by_the_report(app, client
     monkeypatch.setattr("mcu.incidents.verbs.utcnow", lambda: at("13.01.2021 12:00"))
     assert answer(client, incident_id, "final", 2).status_code == 200
     assert stamp(app, incident_id) == (at("12.01.2021 11:00"), 600)
-    tables, _paragraph = page_tables(client.get("/reports/?year=2021").get_data(as_text=True))
+    tables, _paragraph = page_tables(client.get("/reports?year=2021").get_data(as_text=True))
     assert tables["departments"][1] == ["Дороги", "1", "1", "0", "0,0%", "10,0", "0", "0", "1", "0,0"]
 
 

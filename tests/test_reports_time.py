@@ -8,12 +8,12 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def totals(client, query: str) -> list[str]:
-    tables, _paragraph = page_tables(client.get(f"/reports/?{query}").get_data(as_text=True))
+    tables, _paragraph = page_tables(client.get(f"/reports?{query}").get_data(as_text=True))
     return tables["channels"][-1]
 
 
 def weeks(client, query: str) -> dict:
-    tables, _paragraph = page_tables(client.get(f"/reports/?{query}").get_data(as_text=True))
+    tables, _paragraph = page_tables(client.get(f"/reports?{query}").get_data(as_text=True))
     return {row[0]: (row[2], row[3]) for row in tables["weeks"][1:-1]}
 
 

@@ -49,7 +49,7 @@ def _report(period, blocks=figures.BLOCKS):
     return figures.build(current_user, period, load_lookups(), city_tz(), _now(), blocks)
 
 
-@bp.get("/")
+@bp.get("", strict_slashes=False)
 @login_required
 def index():
     """A period's figures: channels against the previous period and a year before, topic shares, departments,
