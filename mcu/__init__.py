@@ -45,13 +45,14 @@ def create_app(test_config=None):
         incidents,
         navigation,
         notifications,
+        reports,
         rules,
         security,
         sources,
         timefmt,
         users,
     )
-    for area in (auth, board, incidents, sources, imports, rules, users, notifications):
+    for area in (auth, board, incidents, sources, imports, rules, users, notifications, reports):
         area.init_app(app)
     errors.register(app)
     security.register(app)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from .extensions import db
 from .history import record
@@ -38,6 +38,27 @@ def first_answer_deadlines(cfg, tz: ZoneInfo):
 def resolve_due_after_interim(interim_at: datetime, cfg, tz: ZoneInfo) -> datetime:
     """An interim answer moves the final deadline to this many working days later."""
     return from_settings(cfg, tz).add_working_days(interim_at, cfg["RESOLVE_AFTER_INTERIM_DAYS"])
+
+
+def first_answer_stamp(cfg, tz: ZoneInfo):
+    """The columns a message's first public answer (interim or final) stamps once: when, and the working minutes
+    since receipt (whole, rounded down), so reports take a median in SQL. A function of (received, answered)."""
+    between = from_settings(cfg, tz).working_time
+    return lambda received, answered: {
+        "first_answered_at": answered,
+        "first_answer_work_minutes": int(between(received, answered).total_seconds() // 60)}
+
+
+def stamp_first_answers(rows: list, cfg, tz: ZoneInfo) -> None:
+    """Stamp the first answer of stored incidents: rows of (id, received, answered), e.g. an ingested batch."""
+    if not rows:
+        return
+    stamp, table = first_answer_stamp(cfg, tz), Incident.__table__
+    db.session.execute(update(table).where(table.c.id == bindparam("_id")).values(
+        first_answered_at=bindparam("at", type_=table.c.first_answered_at.type),
+        first_answer_work_minutes=bindparam("minutes")),
+        [{"_id": ident, "at": answered, "minutes": stamp(received, answered)["first_answer_work_minutes"]}
+         for ident, received, answered in rows])
 
 
 def recompute_open(cfg, tz: ZoneInfo, batch_size: int = BATCH) -> int:

@@ -6,7 +6,7 @@ from flask import current_app
 
 from . import reference
 from .auth.passwords import hash_password
-from .deadlines import first_answer_due, resolve_due_after_interim
+from .deadlines import first_answer_due, first_answer_stamp, resolve_due_after_interim
 from .demo_texts import ANSWERS, AUTHORS, PLATFORMS, STREETS, TEXTS
 from .extensions import db
 from .history import record
@@ -78,6 +78,7 @@ def load_incidents(count: int = 420, seed: int = 2021, now: datetime | None = No
     fields = {u.department_id: u.id for u in db.session.scalars(db.select(User).filter_by(role=FIELD))}
     start = db.session.scalar(db.select(db.func.count(Incident.id))) or 0
     platforms, platform_weights = zip(*PLATFORMS)
+    stamp = first_answer_stamp(cfg, tz)
     for n in range(count):
         topic = rng.choices(topics, topic_weights)[0]
         hours = min(rng.expovariate(1 / 60), 21 * 24)
@@ -109,6 +110,9 @@ def load_incidents(count: int = 420, seed: int = 2021, now: datetime | None = No
         db.session.flush()
         record(incident.id, "created", to_value=NEW).created_at = received
         _walk(incident, status, rng, now, fields, cfg, tz, ANSWERS.get(topic.name, ANSWERS["Прочее"]).format(**slots))
+        if incident.answered_at is not None:  # its first public answer, stamped as the verbs stamp it
+            for column, value in stamp(incident.received_at, incident.answered_at).items():
+                setattr(incident, column, value)
     bump([None, *db.session.scalars(db.select(Department.id))])
     db.session.commit()
     return count
@@ -150,6 +154,7 @@ def _walk(incident: Incident, status: str, rng: random.Random, now: datetime, fi
         incident.reason = "Ответ не содержит сроков выполнения работ."
         incident.answer_text = answer
         step(ANSWERED)
+        incident.answered_at = incident.answered_at or moment
         step(RETURNED, incident.reason)
         return
     incident.answer_text = answer

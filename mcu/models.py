@@ -123,7 +123,11 @@ class Incident(db.Model):
         # the deadline sweep's work list: cards whose urgency changes at or before a moment
         Index("ix_incident_urgency_next_at", "urgency_next_at", sqlite_where=text("urgency_next_at IS NOT NULL"),
               postgresql_where=text("urgency_next_at IS NOT NULL")),
-        Index("ix_incident_received_at", "received_at"),
+        # reports (docs/reports.md): a period's messages read from the index alone, whatever the block
+        Index("ix_incident_report", "received_at", "channel_id", "topic_id", "department_id", "duplicate_of_id",
+              "status", "first_answered_at", "first_answer_due", "resolve_due", "first_answer_work_minutes"),
+        Index("ix_incident_first_answer", "first_answered_at", "department_id", "duplicate_of_id",
+              sqlite_where=text("first_answered_at IS NOT NULL"), postgresql_where=text("first_answered_at IS NOT NULL")),
         # Finding an incident's duplicates (and SQLite's foreign-key check on delete); most rows have none.
         Index("ix_incident_duplicate_of_id", "duplicate_of_id", sqlite_where=text("duplicate_of_id IS NOT NULL"),
               postgresql_where=text("duplicate_of_id IS NOT NULL")),
@@ -153,6 +157,9 @@ class Incident(db.Model):
     first_answer_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolve_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the first public answer (interim or final), stamped once and never moved by a later answer (docs/reports.md)
+    first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_answer_work_minutes: Mapped[int | None] = mapped_column(Integer)  # receipt to it, in working time
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answer_text: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -186,7 +193,10 @@ Index("ix_incident_cell", Incident.status, Incident.department_id, Incident.urge
 class Event(db.Model):
     """One line of an incident's history: append-only, never edited or deleted."""
 
-    __table_args__ = (Index("ix_event_incident", "incident_id", "id"),)
+    __table_args__ = (Index("ix_event_incident", "incident_id", "id"),
+                      # reports count messages ever returned for revision: a few lines among all the history
+                      Index("ix_event_returned", "incident_id", sqlite_where=text("kind = 'status' AND to_value = 'returned'"),
+                            postgresql_where=text("kind = 'status' AND to_value = 'returned'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))

@@ -12,6 +12,7 @@ SECTIONS = (
     ("board.show", _l("Доска"), None),
     ("incidents.index", _l("Все сообщения"), None),
     ("incidents.new", _l("Новое сообщение"), "enter"),
+    ("reports.index", _l("Отчёты"), "reports"),
     ("notifications.index", _l("Уведомления"), None),
     ("sources.index", _l("Источники"), "manage_feeds"),
     ("imports.upload", _l("Импорт"), "import"),

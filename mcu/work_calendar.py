@@ -214,16 +214,10 @@ class WorkCalendar:
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
         """The working time from `start` to `end` (negative when `end` comes first)."""
-        def worked(moment):
-            line = self._line_for(moment)
-            i = bisect_right(line.opens, moment) - 1
-            if i < 0:
-                return line, timedelta(0)
-            return line, (line.before[i] + (moment - line.opens[i]) if moment < line.closes[i] else line.after[i])
         a, b = start.astimezone(UTC), end.astimezone(UTC)
         self._line_for(min(a, b))
-        self._line_for(max(a, b))
-        return worked(b)[1] - worked(a)[1]
+        line = self._line_for(max(a, b))  # one timeline holding both
+        return _worked(line, b) - _worked(line, a)
 
     def next_working_moment(self, moment: datetime) -> datetime:
         """`moment` itself during working hours, else the next opening (quiet hours end then)."""
@@ -236,6 +230,11 @@ class WorkCalendar:
             line = self._build_timeline(line.first, line.last + 1)
         return line.opens[i + 1].astimezone(moment.tzinfo)
 
+    def working_time(self, start: datetime, end: datetime) -> timedelta:
+        """The working time between two moments, none when `end` is not after `start` (the time to a first answer
+        in reports)."""
+        return max(timedelta(0), self.working_time_between(start, end))
+
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The same wall-clock time in the city `days` working days later."""
         local = start.astimezone(self.tz)
@@ -245,6 +244,14 @@ class WorkCalendar:
             if self.is_workday(day):
                 days -= 1
         return datetime.combine(day, local.time(), self.tz).astimezone(start.tzinfo)
+
+
+def _worked(line: _Timeline, moment: datetime) -> timedelta:
+    """Working time from the start of the timeline to `moment` (UTC, within it)."""
+    i = bisect_right(line.opens, moment) - 1
+    if i < 0:
+        return timedelta(0)
+    return line.before[i] + (moment - line.opens[i]) if moment < line.closes[i] else line.after[i]
 
 
 @lru_cache(maxsize=32)

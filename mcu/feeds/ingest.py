@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
 
-from ..deadlines import first_answer_deadlines
+from ..deadlines import first_answer_deadlines, first_answer_stamp, stamp_first_answers
 from ..extensions import db
 from ..lanes import bump
 from ..models import Channel, Event, Incident, as_utc
@@ -202,7 +202,7 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
     topic_ids, department_ids, channel_ids = {}, {}, {}  # per-batch memo of name lookups
     first_answer_due = first_answer_deadlines(cfg, tz)
     statuses = {value: status_code(value) for value in {rec.status for rec, _d, _r in creates}}
-    rows, reasons, lanes = [], {}, set()
+    rows, reasons, lanes, answered = [], {}, set(), {}
     for rec, digest, raw_text in creates:
         folded = " ".join(f"{rec.text} {rec.author} {rec.address}".casefold().replace("ё", "е").split())
         topic_id = topic_ids.get(rec.topic, -1)
@@ -227,6 +227,8 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
         updated_db = received_db if updated == received else when(updated)
         answered_at = rec.answered_at if status in (INTERIM, ANSWERED, RESOLVED) or rec.answer_text else None
         resolved_at = (rec.answered_at or received) if status == RESOLVED else None
+        if answered_at is not None:
+            answered[rec.external_id] = (received, answered_at)
         rows.append((
             source_name, rec.external_id, raw_text, digest, updated_db, feed_source_id, channel_id,
             rec.platform, rec.author, rec.text, rec.url, rec.address, rec.lat, rec.lon,
@@ -236,6 +238,7 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
         reasons[rec.external_id] = (status, why)
         lanes.add(dep)
     inserted = insert_incidents(rows, source_name, now_db)
+    stamp_first_answers([(ident, *answered[key]) for ident, key in inserted if key in answered], cfg, tz)
     insert_many("event", EVENT_COLUMNS, [(ident, "created", "", reasons[key][0], reasons[key][1], now_db)
                                          for ident, key in inserted])
     return len(inserted), lanes
@@ -258,12 +261,18 @@ def _update(changes, now) -> int:
     # the SET columns come from the parameter names; the version moves by one
     db.session.execute(update(table).where(table.c.id == bindparam("_id")).values(version=table.c.version + 1),
                        rows)
-    answers = [{"_id": ident, "answer_text": rec.answer_text, "new_answered_at": rec.answered_at}
+    stamp = first_answer_stamp(current_app.config, city_tz())
+    answers = [{"_id": ident, "answer_text": rec.answer_text, "new_answered_at": rec.answered_at,
+                "minutes": rec.answered_at and stamp(rec.received_at, rec.answered_at)["first_answer_work_minutes"]}
                for ident, rec, _d, _r in changes if rec.answer_text]
     if answers:  # an answer the source reports is kept; an empty one never erases ours
+        new_answered_at = bindparam("new_answered_at", type_=table.c.answered_at.type)
+        first_unknown = table.c.first_answered_at.is_(None)  # SET reads the row as it was: stamp only the first
         db.session.execute(update(table).where(table.c.id == bindparam("_id")).values(
-            answered_at=db.func.coalesce(table.c.answered_at,
-                                         bindparam("new_answered_at", type_=table.c.answered_at.type))),
+            answered_at=db.func.coalesce(table.c.answered_at, new_answered_at),
+            first_answered_at=db.func.coalesce(table.c.first_answered_at, new_answered_at),
+            first_answer_work_minutes=db.case((first_unknown, bindparam("minutes", type_=db.Integer)),
+                                              else_=table.c.first_answer_work_minutes)),
             answers)
     db.session.execute(insert(Event.__table__), events)
     return len(rows)

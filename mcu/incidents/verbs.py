@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from .. import urgency
 from ..access import allowed_targets, can_move, may
-from ..deadlines import first_answer_due, resolve_due_after_interim
+from ..deadlines import first_answer_due, first_answer_stamp, resolve_due_after_interim
 from ..extensions import db
 from ..history import record
 from ..lanes import bump, in_cell
@@ -146,6 +146,8 @@ def move_incident(incident_id: int, user, *, cfg, tz, to_status: str | None = No
             values.update(answer_text=text, answered_at=now)
         elif to_status in NEEDS_REASON:
             values["reason"] = text
+        if to_status in NEEDS_ANSWER and incident.first_answered_at is None:
+            values.update(first_answer_stamp(cfg, tz)(incident.received_at, now))
         if to_status == RESOLVED:
             values["resolved_at"] = now
         elif incident.status == RESOLVED:

@@ -1,0 +1,50 @@
+"""Reports: the yearly report page over 100,000 messages (every block: channels against two periods, topics,
+departments with medians, weeks) and the same report as one XLSX workbook; on SQLite and, when a URL is
+given, on PostgreSQL."""
+import os
+import statistics
+import time
+
+from mcu.extensions import db
+
+from .data import fill_year, make_app
+
+YEAR = 2025
+TOTAL = 100_000
+RUNS = 9
+
+
+def _median_ms(client, path: str) -> float:
+    assert client.get(path).status_code == 200  # warm templates and the calendar
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    return statistics.median(times) * 1000
+
+
+def _measure(report, app, label: str) -> None:
+    fill_year(app, YEAR, TOTAL)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":  # as autovacuum does after a bulk load: statistics, visibility map
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM ANALYZE incident")
+                connection.exec_driver_sql("VACUUM ANALYZE event")
+    client = app.test_client()
+    client.post("/login", data={"login": "viewer", "password": "demo"})
+    report(f"report_year_ms{label}", _median_ms(client, f"/reports/?year={YEAR}"), "ms")
+    report(f"report_xlsx_ms{label}", _median_ms(client, f"/reports/export.xlsx?year={YEAR}"), "ms")
+    report(f"report_chart_weeks_ms{label}", _median_ms(client, f"/reports/chart/weeks.svg?year={YEAR}"), "ms")
+
+
+def run(report) -> None:
+    _measure(report, make_app(), "")
+    url = os.environ.get("MCU_BENCH_DATABASE_URL")
+    if url:
+        from tests.conftest import reset_schema  # an empty schema, as the tests start from
+        reset_schema(url)
+        _measure(report, make_app(url), "_postgresql")
+    else:
+        print("# reports on PostgreSQL skipped: set MCU_BENCH_DATABASE_URL", flush=True)
