@@ -8,20 +8,13 @@ from mcu.extensions import db
 from mcu.models import Department
 
 from .data import fill, make_app
+from .timing import median_ms
 
 RUNS = 40
 
 
 def _median_ms(client, path: str) -> float:
-    for _ in range(3):  # warm caches and templates
-        assert client.get(path).status_code == 200
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        response = client.get(path)
-        times.append(time.perf_counter() - start)
-        assert response.status_code == 200
-    return statistics.median(times) * 1000
+    return median_ms(client, path, RUNS, warm=3)
 
 
 def _cold_median_ms(app, client, path: str, runs: int = 7) -> float:

@@ -2,27 +2,15 @@
 departments with medians, weeks) and the same report as one XLSX workbook; on SQLite and, when a URL is
 given, on PostgreSQL."""
 import os
-import statistics
-import time
 
 from mcu.extensions import db
 
 from .data import fill_year, make_app
+from .timing import median_ms
 
 YEAR = 2025
 TOTAL = 100_000
 RUNS = 9
-
-
-def _median_ms(client, path: str) -> float:
-    assert client.get(path).status_code == 200  # warm templates and the calendar
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        response = client.get(path)
-        times.append(time.perf_counter() - start)
-        assert response.status_code == 200
-    return statistics.median(times) * 1000
 
 
 def _measure(report, app, label: str) -> None:
@@ -34,9 +22,9 @@ def _measure(report, app, label: str) -> None:
                 connection.exec_driver_sql("VACUUM ANALYZE event")
     client = app.test_client()
     client.post("/login", data={"login": "viewer", "password": "demo"})
-    report(f"report_year_ms{label}", _median_ms(client, f"/reports/?year={YEAR}"), "ms")
-    report(f"report_xlsx_ms{label}", _median_ms(client, f"/reports/export.xlsx?year={YEAR}"), "ms")
-    report(f"report_chart_weeks_ms{label}", _median_ms(client, f"/reports/chart/weeks.svg?year={YEAR}"), "ms")
+    report(f"report_year_ms{label}", median_ms(client, f"/reports/?year={YEAR}", RUNS), "ms")
+    report(f"report_xlsx_ms{label}", median_ms(client, f"/reports/export.xlsx?year={YEAR}", RUNS), "ms")
+    report(f"report_chart_weeks_ms{label}", median_ms(client, f"/reports/chart/weeks.svg?year={YEAR}", RUNS), "ms")
 
 
 def run(report) -> None:

@@ -2,6 +2,7 @@
 import os
 import re
 import tempfile
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from mcu import create_app, reference
 from mcu.auth.passwords import hash_password
-from mcu.extensions import db
+from mcu.extensions import db, limiter
 from mcu.models import Channel, Department, Incident, Topic, User
 from mcu.text import search_key
 
@@ -186,3 +187,46 @@ def redis_conn(app, redis_url, monkeypatch):
     conn = flush(redis_url)
     yield conn
     conn.flushdb()
+
+
+@pytest.fixture
+def empty_app():
+    """An app on an empty database of its own: a new SQLite file, or a new PostgreSQL schema."""
+    config = {"TESTING": True, "SECRET_KEY": "test", "DEMO": False, "RATELIMIT_ENABLED": False}
+    if not ON_POSTGRES:
+        path = os.path.join(tempfile.mkdtemp(prefix="mcu-migrations-"), "empty.sqlite")
+        app = create_app({**config, "DATABASE_URL": "sqlite:///" + path})
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+        os.remove(path)
+        return
+    url = os.environ["MCU_TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+    schema = "migrations_" + uuid.uuid4().hex[:12]
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    app = create_app({**config, "DATABASE_URL": url, "SQLALCHEMY_ENGINE_OPTIONS": {
+        "pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}})
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def limited(app):
+    """A separate app with rate limiting on, counting in memory, on the same database; the shared limiter is
+    put back after."""
+    was = limiter.enabled
+    other = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": app.config["DATABASE_URL"],
+                        "DEMO": False, "SECURE_COOKIES": False, "RATELIMIT_ENABLED": True,
+                        "RATELIMIT_STORAGE_URI": "memory://"})
+    try:
+        yield other
+    finally:
+        limiter.enabled = was

@@ -9,8 +9,7 @@ from conftest import PASSWORD, csrf_from
 from proctools import Processes, env_for, leftovers, login_attempt
 from werkzeug.security import check_password_hash
 
-from mcu import create_app
-from mcu.extensions import db, limiter
+from mcu.extensions import db
 from mcu.models import User
 
 
@@ -48,19 +47,6 @@ def test_with_no_redis_the_limits_count_in_memory_and_the_log_says_so(app, make,
         procs.stop()
         log.seek(0)
         assert "falling back to in-memory storage" in log.read().decode()
-
-
-@pytest.fixture
-def limited(app):
-    """A separate app with rate limiting on, counting in memory; the shared limiter is put back after."""
-    was = limiter.enabled
-    other = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": app.config["DATABASE_URL"],
-                        "DEMO": False, "SECURE_COOKIES": False, "RATELIMIT_ENABLED": True,
-                        "RATELIMIT_STORAGE_URI": "memory://"})
-    try:
-        yield other
-    finally:
-        limiter.enabled = was
 
 
 def change_password(client, current, new="new-password-9", repeat=None):

@@ -3,52 +3,18 @@ again, and what they build is exactly what mcu.models describes (so models and m
 
 Runs on a fresh SQLite file, and on PostgreSQL (MCU_TEST_DB=postgresql) in a throwaway schema of the test
 database, so the session's own tables are never touched."""
-import os
 import re
-import tempfile
-import uuid
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import ON_POSTGRES
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
 from mcu import create_app
 from mcu.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def empty_app():
-    """An app on an empty database of its own: a new SQLite file, or a new PostgreSQL schema."""
-    config = {"TESTING": True, "SECRET_KEY": "test", "DEMO": False, "RATELIMIT_ENABLED": False}
-    if not ON_POSTGRES:
-        path = os.path.join(tempfile.mkdtemp(prefix="mcu-migrations-"), "empty.sqlite")
-        app = create_app({**config, "DATABASE_URL": "sqlite:///" + path})
-        yield app
-        with app.app_context():
-            db.engine.dispose()
-        os.remove(path)
-        return
-    url = os.environ["MCU_TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = "migrations_" + uuid.uuid4().hex[:12]
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    app = create_app({**config, "DATABASE_URL": url, "SQLALCHEMY_ENGINE_OPTIONS": {
-        "pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}})
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def tables(app) -> set[str]:

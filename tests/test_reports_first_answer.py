@@ -2,18 +2,12 @@
 when a head answers (interim or final) over HTTP, when a feed brings an answered message or later reports its
 answer, and for messages answered before the stamp existed (the migration's backfill). Minutes worked out by hand
 (working day 9-18 in Asia/Vladivostok; 20.02.2021 was a short working Saturday, 9-17)."""
-import os
 import re
-import tempfile
-import uuid
 
-import pytest
-from conftest import ON_POSTGRES
 from flask_migrate import upgrade
 from reporttools import at, page_tables
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from mcu import create_app
 from mcu.extensions import db
 from mcu.feeds.ingest import upsert_incidents
 from mcu.feeds.records import Record
@@ -84,34 +78,6 @@ def test_an_answer_a_feed_reports_later_is_stamped_once(app):
                                  answered_at=at("20.01.2021 15:00"), updated_at=at("20.01.2021 15:00"))], "cur")
         found = db.session.execute(db.select(Incident.first_answered_at, Incident.first_answer_work_minutes)).one()
     assert tuple(found) == (at("11.01.2021 15:00"), 300)
-
-
-@pytest.fixture
-def empty_app():
-    """An app on an empty database of its own (a new SQLite file, or a new PostgreSQL schema)."""
-    config = {"TESTING": True, "SECRET_KEY": "test", "DEMO": False, "RATELIMIT_ENABLED": False}
-    if not ON_POSTGRES:
-        path = os.path.join(tempfile.mkdtemp(prefix="mcu-backfill-"), "empty.sqlite")
-        app = create_app({**config, "DATABASE_URL": "sqlite:///" + path})
-        yield app
-        with app.app_context():
-            db.engine.dispose()
-        return
-    url = os.environ["MCU_TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = "backfill_" + uuid.uuid4().hex[:12]
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    app = create_app({**config, "DATABASE_URL": url, "SQLALCHEMY_ENGINE_OPTIONS": {
-        "pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}})
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_the_migration_stamps_messages_answered_before_it(empty_app):

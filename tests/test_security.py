@@ -235,19 +235,6 @@ def test_wrong_login_and_wrong_password_look_the_same_and_cost_one_hash(app, cli
     assert answers[0] == answers[1] == (401, "Неверный логин или пароль.")
 
 
-@pytest.fixture
-def limited(app):
-    """A separate app with rate limiting on, on the same database; the shared limiter is put back after."""
-    was = limiter.enabled
-    other = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": app.config["DATABASE_URL"],
-                        "DEMO": False, "SECURE_COOKIES": False, "RATELIMIT_ENABLED": True,
-                        "RATELIMIT_STORAGE_URI": "memory://"})
-    try:
-        yield other
-    finally:
-        limiter.enabled = was
-
-
 def attempt(client, login, password, address):
     env = {"REMOTE_ADDR": address}
     token = csrf_from(client.get("/login", environ_base=env).get_data(as_text=True))
