@@ -19,6 +19,10 @@ EVENT_NAMES = {
     "unrouted": _l("Возвращено оператору"),
     "first_answer_due": _l("Срок первого ответа"),
     "resolve_due": _l("Срок решения"),
+    # field work (mcu/field): a progress step, a photo as proof, a photo put into or taken out of the answer
+    "field_step": _l("Ход работы"),
+    "photo": _l("Фото"),
+    "photo_answer": _l("Фото в ответе"),
 }
 
 

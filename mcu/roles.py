@@ -18,7 +18,7 @@ ROLES = {
                                     "return", "manage_users", "manage_feeds", "import"}},
     OPERATOR: {"scope": "all", "can": {"route", "enter", "merge", "comment", "import", "move"}},
     HEAD: {"scope": "department", "can": {"move", "answer", "assign", "comment", "return"}},
-    FIELD: {"scope": "assigned", "can": {"progress", "comment"}},
+    FIELD: {"scope": "assigned", "can": {"progress", "comment", "photo"}},  # photo: proof of work (mcu/field)
     VIEWER: {"scope": "all", "can": set()},
 }
 
