@@ -24,10 +24,11 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from werkzeug.security import safe_join
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF, what iPhones shoot
+Image.init()  # every plugin registered, so Image.open knows each name in FORMATS
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "HEIF")  # MPO: the JPEG some Android cameras write
+FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")  # "JPEG" opens MPO too, the JPEG some Android cameras write
 CONTENT_TYPE = "image/jpeg"  # every photo is stored as JPEG
 FULL_DISK = {errno.ENOSPC, errno.EDQUOT}
 MAX_ICC_BYTES = 1024 * 1024  # a colour profile kept (it is no metadata about the shot); a bigger one is dropped
@@ -202,9 +203,9 @@ def store(photo: Processed, folder: str) -> Stored:
 
 def _write(target: Path, data: bytes) -> None:
     """A file written under a temporary name, flushed to the disk and renamed into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with open(temporary, "wb") as out:
             out.write(data)
             out.flush()
