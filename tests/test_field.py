@@ -223,3 +223,22 @@ def test_a_reassignment_or_a_lane_change_starts_field_work_afresh(app, client, a
     data = {**hidden_fields(page, f"/incidents/{card}/assign"), "assignee": str(worker)}
     assert client.post(f"/incidents/{card}/assign", data=data).status_code == 302
     assert stored(app, card).field_step == ""  # given again: back in the worker's list
+
+
+def test_the_heads_answer_dialog_keeps_its_text_on_a_conflict(app, client, auth, make):
+    auth.as_role(make, "head", "Дороги")
+    roads = make.department("Дороги")
+    card = make.incident(status="in_progress", version=4)
+    token = csrf_from(client.get("/board").get_data(as_text=True))
+    data = {"csrf_token": token, "version": "3", "to_status": "answered", "text": "Яму заделаем до пятницы, 15 мая",
+            "from_status": "in_progress", "from_department": str(roads), "before": "top", "form_token": "dialog-1"}
+    response = client.post(f"/incidents/{card}/move", data=data, headers=HX)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    dialog = html[html.index('<hx-partial hx-target="#move-dialog-slot"'):]
+    assert '<dialog class="move-dialog"' in dialog and "уже изменил" in dialog
+    assert ">Яму заделаем до пятницы, 15 мая</textarea>" in dialog
+    assert 'name="version" value="4"' in dialog and 'value="answered" checked' in dialog
+    assert stored(app, card).status == "in_progress"
+    again = client.post(f"/incidents/{card}/move", data={**data, "version": "4"}, headers=HX)
+    assert again.status_code == 200 and stored(app, card).status == "answered"
