@@ -80,31 +80,34 @@ def _megapixels(pixels: int) -> int:
     return max(1, round(pixels / 1_000_000))
 
 
+def _too_big(limits: Limits) -> str:
+    return _("Снимок слишком большой: можно не больше %(mp)d мегапикселей.", mp=_megapixels(limits.max_pixels))
+
+
 def process(raw: bytes, limits: Limits, tz) -> Processed:
     """The photo as it is stored, from the bytes as sent; ``tz`` is the city's zone, for a shot time without one."""
     if not raw:
         raise BadPhoto(_("Файл пустой."))
     if len(raw) > limits.max_bytes:
         raise BadPhoto(_("Файл больше %(mb)d МБ.", mb=limits.max_bytes // (1024 * 1024)))
-    too_big = _("Снимок слишком большой: можно не больше %(mp)d мегапикселей.", mp=_megapixels(limits.max_pixels))
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(raw), formats=FORMATS)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise BadPhoto(too_big) from None
+            raise BadPhoto(_too_big(limits)) from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
             raise BadPhoto(_("Это не фотография: принимаются JPEG, PNG, WebP и HEIC.")) from None
         width, height = image.size
         if width < 1 or height < 1 or width * height > limits.max_pixels:  # known from the header, nothing decoded
-            raise BadPhoto(too_big)
+            raise BadPhoto(_too_big(limits))
         try:
             image.load()
             taken_at, lat, lon = _shot(image, tz)
             upright = ImageOps.exif_transpose(image)
             return _encode(upright, image.info.get("icc_profile"), limits, taken_at, lat, lon)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise BadPhoto(too_big) from None
+            raise BadPhoto(_too_big(limits)) from None
         except Exception:  # a file that opens but cannot be read through is the file's fault, never a 500
             log.warning("photo refused: could not be decoded", exc_info=True)
             raise BadPhoto(_("Фото повреждено или не дочитано: его не получилось открыть.")) from None
