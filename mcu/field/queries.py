@@ -6,6 +6,8 @@ from ..extensions import db
 from ..models import Incident, Photo, Topic
 from ..workflow import DONE, FIELD_WORK_STATUSES, INTERIM
 
+TASKS_SHOWN = 100  # a page's worth; a worker with more open tasks is told so (nothing grows without bound)
+
 
 def held_to():
     """The deadline an incident is held to (the one its card shows), in SQL: the final answer's after an interim
@@ -21,7 +23,7 @@ def my_tasks(user) -> list:
     stmt = (scope(select(Incident, Topic.name).outerjoin(Topic, Topic.id == Incident.topic_id), user)
             .where(Incident.assignee_id == user.id, Incident.status.in_(FIELD_WORK_STATUSES),
                    Incident.field_step != DONE)
-            .order_by(due.is_(None), due, Incident.received_at, Incident.id))
+            .order_by(due.is_(None), due, Incident.received_at, Incident.id).limit(TASKS_SHOWN))
     return db.session.execute(stmt).all()
 
 

@@ -90,7 +90,8 @@ def tasks():
     found = queries.photos_of([incident.id for incident, _topic in rows])
     now, city = utcnow(), current_app.config["CITY_NAME"]
     return render_template("field/tasks.html", **_context(
-        tasks=[present(incident, topic, current_user, now, city, found.get(incident.id, ())) for incident, topic in rows]))
+        tasks=[present(incident, topic, current_user, now, city, found.get(incident.id, ())) for incident, topic in rows],
+        capped=len(rows) == queries.TASKS_SHOWN))
 
 
 def _reachable(incident_id: int) -> Incident:
