@@ -199,3 +199,14 @@ def test_a_head_sees_the_photos_and_puts_one_into_the_answer(app, client, auth, 
     own = hidden_fields(client.get(f"/field/tasks/{card}").get_data(as_text=True), f"/field/tasks/{card}")
     refused = client.post(f"/field/photos/{photo.id}/answer", data={**own, "attach": ""})
     assert refused.status_code == 403 and all_photos(app)[0].in_answer
+
+
+def test_a_send_bigger_than_the_limits_allow_is_a_russian_413(app, client, auth, make, monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_MAX_BYTES", 100_000)
+    monkeypatch.setitem(app.config, "PHOTO_MAX_PER_SEND", 2)
+    me = auth.as_role(make, "field", "Дороги")
+    card = make.incident(assignee_id=me)
+    response = send_photos(client, card, [(os.urandom(700_000), "a.jpg"), (os.urandom(700_000), "b.jpg")])
+    assert response.status_code == 413
+    assert "Слишком много за одну отправку: не больше 2 фото по 0 МБ" in response.get_data(as_text=True)
+    assert all_photos(app) == []
