@@ -3,6 +3,7 @@ import logging
 import os
 
 from flask import Flask, redirect, url_for
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -41,6 +42,7 @@ def create_app(test_config=None):
         board,
         cli,
         errors,
+        field,
         imports,
         incidents,
         navigation,
@@ -52,7 +54,7 @@ def create_app(test_config=None):
         timefmt,
         users,
     )
-    for area in (auth, board, incidents, sources, imports, rules, users, notifications, reports):
+    for area in (auth, board, incidents, field, sources, imports, rules, users, notifications, reports):
         area.init_app(app)
     errors.register(app)
     security.register(app)
@@ -62,8 +64,8 @@ def create_app(test_config=None):
 
     @app.get("/")
     def index():
-        """The board is the home page."""
-        return redirect(url_for("board.show"))
+        """The home page: the board, or a role's own landing page (field staff: «Мои задачи»)."""
+        return redirect(navigation.home(current_user.role) if current_user.is_authenticated else url_for("board.show"))
 
     return app
 

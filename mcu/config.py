@@ -12,6 +12,7 @@ from . import work_calendar
 # where Flask puts this package's instance folder; processes that build no app find it here too
 INSTANCE_PATH = str(Path(__file__).resolve().parent.parent / "instance")
 EMBEDDED_REDIS_SOCKET = "redis.sock"  # the embedded Redis's socket file in the instance folder
+FIELD_DONE_CHOICES = ("photo_or_comment", "photo", "comment", "photo_and_comment")
 
 
 class Defaults:
@@ -106,6 +107,15 @@ class Defaults:
     TELEGRAM_API_URL = "https://api.telegram.org"  # the Bot API's base (tests point it at a local stand-in)
     TELEGRAM_POLL_SECONDS = 10  # how often the bot's updates are read for link codes
     TELEGRAM_CODE_MINUTES = 30  # how long a link code from the «Профиль» page works
+    # field work (docs/field.md): photos as proof, checked, turned upright and stripped of metadata on the server
+    PHOTO_DIR = None  # None: instance/photos
+    PHOTO_MAX_BYTES = 15 * 1024 * 1024  # one photo as sent
+    PHOTO_MAX_PER_SEND = 10  # photos in one send (the request body is capped at that many of the largest)
+    PHOTO_MAX_PIXELS = 50_000_000  # refused before decoding past this (a 48-megapixel camera fits; a bomb does not)
+    PHOTO_MAX_SIDE = 4096  # a longer side is scaled down to this when stored (a 12-megapixel 4032 px shot is kept)
+    PHOTO_THUMB_SIDE = 320  # the thumbnail's longer side
+    PHOTO_JPEG_QUALITY = 85  # photos are stored as JPEG; thumbnails at this minus 10
+    FIELD_DONE_REQUIRES = "photo_or_comment"  # what «Выполнено» needs: photo_or_comment, photo, comment, photo_and_comment
 
 
 def secret_key(instance_path: str) -> str:
@@ -147,6 +157,9 @@ def load(app, test_config=None):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     cfg["SQLALCHEMY_DATABASE_URI"] = url
     cfg["IMPORT_UPLOAD_DIR"] = cfg.get("IMPORT_UPLOAD_DIR") or os.path.join(app.instance_path, "uploads")
+    cfg["PHOTO_DIR"] = cfg.get("PHOTO_DIR") or os.path.join(app.instance_path, "photos")
+    if cfg["FIELD_DONE_REQUIRES"] not in FIELD_DONE_CHOICES:  # a setting that cannot work stops the start
+        raise ValueError(f"FIELD_DONE_REQUIRES must be one of {', '.join(FIELD_DONE_CHOICES)}")
     cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
     if "SECURE_COOKIES" not in cfg:
         cfg["SECURE_COOKIES"] = not (app.debug or app.testing)

@@ -21,6 +21,10 @@ EVENT_NAMES = {
     "resolve_due": _l("Срок решения"),
     "overdue": _l("Просрочено"),
     "escalated": _l("Эскалация"),
+    # field work (mcu/field): a progress step, a photo as proof, a photo put into or taken out of the answer
+    "field_step": _l("Ход работы"),
+    "photo": _l("Фото"),
+    "photo_answer": _l("Фото в ответе"),
 }
 
 

@@ -173,6 +173,8 @@ class Incident(db.Model):
     urgency: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
     urgency_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, server_default=EPOCH_TEXT)
     escalated_due: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the deadline escalated to operators
+    # the field worker's last progress step (workflow.FIELD_STEPS; "" none yet): the card shows it
+    field_step: Mapped[str] = mapped_column(String(20), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -233,14 +235,25 @@ class FormUse(db.Model):
 
 
 class Photo(db.Model):
-    """A picture attached to an incident as proof of work."""
+    """A picture attached to an incident as proof of work: stored upright, without its metadata, under a generated
+    name in PHOTO_DIR (never the uploaded name), with a thumbnail; the shot's time and point kept as fields."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    filename: Mapped[str] = mapped_column(String(300))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # who uploaded it
+    tag: Mapped[str] = mapped_column(String(10))  # "before" or "after" the work (mcu.field.photos.TAGS)
+    stored_name: Mapped[str] = mapped_column(String(100))  # path under PHOTO_DIR
+    thumb_name: Mapped[str] = mapped_column(String(100))
     content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # from the camera's EXIF, when it said
+    lat: Mapped[float | None] = mapped_column(Float)  # where it was taken (EXIF GPS), when it said
+    lon: Mapped[float | None] = mapped_column(Float)
+    in_answer: Mapped[bool] = mapped_column(Boolean, default=False)  # a head attached it to the public answer
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user: Mapped[User | None] = relationship()
 
 
 class LaneState(db.Model):

@@ -2,13 +2,15 @@
 other globals every template may use: the unrouted lane's key and one-time form tokens."""
 import secrets
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from .lanes import UNROUTED_KEY
-from .roles import can
+from .roles import FIELD, can
 
 # (endpoint, label, the action a role needs to see it; None: everyone signed in)
 SECTIONS = (
+    ("field.tasks", _l("Мои задачи"), "progress"),
     ("board.show", _l("Доска"), None),
     ("incidents.index", _l("Все сообщения"), None),
     ("incidents.new", _l("Новое сообщение"), "enter"),
@@ -19,6 +21,15 @@ SECTIONS = (
     ("rules.index", _l("Правила"), "manage_feeds"),
     ("users.index", _l("Пользователи"), "manage_users"),
 )
+
+
+# where a role lands after signing in (and at "/"); the board for every role not named
+HOMES = {FIELD: "field.tasks"}
+
+
+def home(role: str) -> str:
+    """The URL of the role's landing page."""
+    return url_for(HOMES.get(role, "board.show"))
 
 
 def nav_links(role: str) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ ROLES = {
                                     "return", "manage_users", "manage_feeds", "import", "reports"}},
     OPERATOR: {"scope": "all", "can": {"route", "enter", "merge", "comment", "import", "move", "reports"}},
     HEAD: {"scope": "department", "can": {"move", "answer", "assign", "comment", "return", "reports"}},
-    FIELD: {"scope": "assigned", "can": {"progress", "comment"}},
+    FIELD: {"scope": "assigned", "can": {"progress", "comment", "photo"}},  # photo: proof of work (mcu/field)
     VIEWER: {"scope": "all", "can": {"reports"}},
 }
 

@@ -38,3 +38,18 @@ NEEDS_REASON = {RETURNED, REJECTED}
 def can_transition(from_status: str, to_status: str) -> bool:
     """True when the workflow allows this move."""
     return to_status in TRANSITIONS.get(from_status, ())
+
+
+# A field worker's progress on an assigned incident (mcu/field): the step the card shows, one history line each.
+ON_WAY, ON_SITE, DONE, CANNOT = "on_way", "on_site", "done", "cannot"
+FIELD_STEPS = {
+    ON_WAY: _l("Выехал"),
+    ON_SITE: _l("На месте"),
+    DONE: _l("Выполнено"),
+    CANNOT: _l("Не может выполнить"),
+}
+# statuses in which field work goes on (an answered or closed incident takes no more steps)
+FIELD_WORK_STATUSES = (NEW, IN_PROGRESS, INTERIM, RETURNED)
+# what a photo shows, as the field worker tags it when sending
+BEFORE, AFTER = "before", "after"
+PHOTO_TAGS = {BEFORE: _l("до"), AFTER: _l("после")}

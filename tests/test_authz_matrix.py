@@ -9,8 +9,9 @@ A row is Row(endpoint, target, outcomes, data):
               "peer"  the head's department, assigned to another field worker of it,
               "other" another department, assigned to nobody;
             (a sample FeedSource exists too: args={"source_id": "{source}"}; a RoutingRule:
-            args={"rule_id": "{rule}"}; and an uploaded
-            import file of the actor: args={"token": "{upload}"});
+            args={"rule_id": "{rule}"}; an uploaded
+            import file of the actor: args={"token": "{upload}"}; a photo on each sample incident:
+            args={"photo_id": "{own_photo}"});
   outcomes  six outcomes in ROLES order (admin, operator, head, field, viewer, anonymous):
               OK      the action is carried out (any status below 400 that is not the sign-in page),
               DENY    403, HIDE 404, NO 403 or 404 (an object the role may not see),
@@ -27,11 +28,12 @@ from dataclasses import dataclass, field
 
 import pytest
 from conftest import PASSWORD, csrf_from, tables
+from PIL import Image
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from mcu.extensions import db
-from mcu.models import Department, FeedSource, Incident, RoutingRule, User
+from mcu.models import Department, FeedSource, Incident, Photo, RoutingRule, User
 from mcu.security import LAST_SEEN_KEY
 
 ROLES = ("admin", "operator", "head", "field", "viewer", "anonymous")
@@ -56,6 +58,20 @@ SAMPLE_CSV = "ID;Дата поступления;Канал;Автор;Текс�
 
 def sample_file():
     return (io.BytesIO(SAMPLE_CSV), "sample.csv")
+
+
+def sample_photo():
+    """A small real JPEG, as a phone's camera sends it."""
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "JPEG")
+    out.seek(0)
+    return (out, "photo.jpg")
+
+
+@pytest.fixture(autouse=True)
+def photo_dir(app, tmp_path, monkeypatch):
+    """Photos of the sample sends go to a folder of the test's own."""
+    monkeypatch.setitem(app.config, "PHOTO_DIR", str(tmp_path / "photos"))
 
 
 SOURCE_FORM = {"name": "Новый источник", "kind": "cur_json", "url": "https://feed.example.org/im",
@@ -134,6 +150,19 @@ MATRIX = [
     Row("notifications.save_profile", None, (OK, OK, OK, OK, OK, LOGIN),
         data={"email": "sotrudnik@example.org", "quiet_hours": "1"}),
     Row("notifications.telegram_code", None, (OK, OK, OK, OK, OK, LOGIN)),
+    # field work (mcu/field): progress steps, comments and photos by the assigned field worker only
+    *[Row("field.send", t, o, data={"step": "on_way", "version": "{version}"}, note="step")
+      for t, o in [("own", (DENY, DENY, DENY, OK, DENY, LOGIN)),
+                   ("peer", (DENY, DENY, DENY, HIDE, DENY, LOGIN)),
+                   ("other", (DENY, DENY, HIDE, HIDE, DENY, LOGIN))]],
+    *[Row("field.send", t, o, data={"tag": "after", "photos": sample_photo}, note="photo")
+      for t, o in [("own", (DENY, DENY, DENY, OK, DENY, LOGIN)),
+                   ("peer", (DENY, DENY, DENY, HIDE, DENY, LOGIN))]],
+    # a photo into the answer: who answers the incident (admin, its department's head)
+    *[Row("field.photo_answer", t, o, data={"attach": "1"}, args={"photo_id": "{" + t + "_photo}"})
+      for t, o in [("own", (OK, DENY, OK, DENY, DENY, LOGIN)),
+                   ("peer", (OK, DENY, OK, HIDE, DENY, LOGIN)),
+                   ("other", (OK, DENY, HIDE, HIDE, DENY, LOGIN))]],
 ]
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -186,6 +215,13 @@ class World:
             "peer": make.incident(department_id=own, assignee_id=self.users["peer"][0], **state),
             "other": make.incident(department_id=other, **state),
         }
+        with app.app_context():  # a field worker's photo on each (its file is not needed to change its place)
+            sample = {"tag": "after", "content_type": "image/jpeg", "size_bytes": 1, "width": 1, "height": 1}
+            photos = {k: Photo(incident_id=v, stored_name=f"xx/{k}.jpg", thumb_name=f"xx/{k}-t.jpg", **sample)
+                      for k, v in self.incidents.items()}
+            db.session.add_all(photos.values())
+            db.session.commit()
+            self.photos = {k: p.id for k, p in photos.items()}
 
     def values(self, target):
         """Placeholders rows may use in data and args."""
@@ -196,7 +232,8 @@ class World:
                 "other_department": self.other_department, "field_user": self.users["field"][0],
                 "peer_user": self.users["peer"][0], "spare_login": self.users["spare"][1],
                 "source": self.source, "rule": self.rule, "topic": self.topic, "upload": self.upload,
-                **{f"{k}_incident": v for k, v in self.incidents.items()}}
+                **{f"{k}_incident": v for k, v in self.incidents.items()},
+                **{f"{k}_photo": v for k, v in self.photos.items()}}
 
 
 def fill(template: dict, values: dict) -> dict:
@@ -308,6 +345,8 @@ def sample_arg(name: str, world: World) -> int:
         return world.rule
     if name == "token":
         return world.upload
+    if "photo" in name:
+        return world.photos["own"]
     return 1
 
 

@@ -16,6 +16,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
 from ..models import User
+from ..navigation import home
 from ..security import mark_active
 from ..web import is_htmx
 from .forms import LoginForm
@@ -56,12 +57,12 @@ def unauthorized():
     return redirect(target)
 
 
-def safe_next(value: str | None) -> str:
-    """Only local paths may be redirected to after login."""
+def safe_next(value: str | None, default: str | None = None) -> str:
+    """Only local paths may be redirected to after login; else the default (the board)."""
     if (value and value.startswith("/") and not value.startswith("//") and "\\" not in value
             and value.isprintable() and " " not in value and not urlsplit(value).netloc):
         return value  # no control characters: browsers drop tabs and newlines, turning "/\t/x" into "//x"
-    return url_for("board.show")
+    return default or url_for("board.show")
 
 
 def login_key() -> str:
@@ -97,7 +98,7 @@ def _limit(setting: str, key_func=None):
 def login():
     """The sign-in page."""
     if current_user.is_authenticated:
-        return redirect(url_for("board.show"))
+        return redirect(home(current_user.role))
     form = LoginForm()
     error = None
     status = 200
@@ -110,7 +111,7 @@ def login():
                 db.session.commit()
             login_user(user)
             mark_active()
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), home(user.role)))  # field staff: «Мои задачи»
         error = _("Неверный логин или пароль.")
         status = 401
     elif request.method == "POST":

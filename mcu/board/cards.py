@@ -17,7 +17,7 @@ from sqlalchemy import String, func, select, type_coerce
 from ..models import Incident, as_utc
 from ..text import excerpt
 from ..urgency import CALM, OVERDUE, SOON
-from ..workflow import ANSWERED, INTERIM, RESOLVED
+from ..workflow import ANSWERED, FIELD_STEPS, INTERIM, RESOLVED
 
 
 def _raw(column):
@@ -34,7 +34,8 @@ LIGHT_COLUMNS = (Incident.id, Incident.version, Incident.status, Incident.depart
 # What a card's markup needs, read only for cards the cache does not hold yet.
 CARD_COLUMNS = (Incident.id, Incident.status, Incident.topic_id, Incident.channel_id, Incident.platform,
                 func.substr(Incident.text, 1, 400).label("text"), _raw(Incident.received_at), Incident.assignee_id,
-                _raw(Incident.first_answer_due), _raw(Incident.resolve_due), Incident.urgent, Incident.version)
+                _raw(Incident.first_answer_due), _raw(Incident.resolve_due), Incident.urgent, Incident.version,
+                Incident.field_step)  # the field worker's progress step (issue 12)
 
 
 def shown_due(status, first_due, resolve_due):
@@ -111,7 +112,7 @@ def span_words(seconds: float, words: dict) -> str:
 
 
 def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text, received_at, assignee_id,
-           due, urgent, version) -> tuple:
+           due, urgent, version, field_step="") -> tuple:
     """A card's markup around its age and its deadline, the parts that change while the card itself does not:
     (head, mid, tail, the deadline in epoch seconds or None, the deadline's moment as markup)."""
     words = ctx.words
@@ -120,6 +121,8 @@ def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text
         channel = f"{channel} · {escape(platform)}"
     assignee = ctx.users.get(assignee_id, "")
     urgent_mark = f" <em>{words['urgent']}</em>" if urgent else ""
+    if field_step in FIELD_STEPS:  # the field worker's progress step (issue 12): «Выехал», «На месте», …
+        urgent_mark += f' <span class="card-step step-{field_step}">{escape(str(FIELD_STEPS[field_step]))}</span>'
     head = (f' id="incident-{ident}" data-id="{ident}" data-version="{version}"><a href="{ctx.href}{ident}">'
             f'<b>{ctx.topics.get(topic_id) or words["no_topic"]}{urgent_mark}'
             f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span>{channel}</span>'
@@ -211,11 +214,11 @@ def cached_cards(connection, rows, ctx: CardContext, cache: CardCache, chunk: in
             found[key] = parts
     for start in range(0, len(missing), chunk):
         for (ident, status, topic_id, channel_id, platform, text, received_at, assignee_id,
-             first_due, resolve_due, urgent, version) in connection.execute(
+             first_due, resolve_due, urgent, version, field_step) in connection.execute(
                 select(*CARD_COLUMNS).where(Incident.id.in_(missing[start:start + chunk]))).all():
             key = (ident, version, received_at)
             found[key] = _parts(ctx, ident, status, topic_id, channel_id, platform, text, as_utc(received_at),
-                                assignee_id, shown_due(status, first_due, resolve_due), urgent, version)
+                                assignee_id, shown_due(status, first_due, resolve_due), urgent, version, field_step)
             cache.put(key, found[key])
     now_ts = ctx.now_ts
     out = []

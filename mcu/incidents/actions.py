@@ -190,7 +190,14 @@ def move(incident_id: int):
             dialog = render_template("incidents/_move_dialog.html", **context)
             return render_template("incidents/_result.html", notice=exc.notice, ok=False, cells="",
                                    dialog=Markup(dialog)), 422
-        return _refused(exc, incident_id, claimed)
+        if exc.status == 409 and is_htmx() and form.get("text", "").strip() and exc.incident is not None \
+                and not used_once(_once(), current_user):
+            # someone changed the card while an answer or a reason was typed in the dialog: the dialog stays open
+            # with the text, at the card's version now, beside the card as it is now (issue 12)
+            db.session.rollback()
+            dialog = Markup(render_template("incidents/_move_dialog.html", **_menu_context(
+                exc.incident, {**form.to_dict(), "version": str(exc.incident.version)}, exc.notice)))
+        return _refused(exc, incident_id, claimed, dialog)
     incident = outcome.incident
     if outcome.noop:
         notice = _("Это изменение уже сделано.")

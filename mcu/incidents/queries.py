@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from ..access import scope
 from ..board.queries import apply_filters
 from ..extensions import db
-from ..models import Comment, Event, Incident, User
+from ..models import Comment, Event, Incident, Photo, User
 from ..roles import FIELD
 
 
@@ -27,7 +27,7 @@ def page_of(user, filters, status: str, page: int, size: int, now, tz) -> tuple[
 
 
 def with_history(incident: Incident) -> dict:
-    """The incident's duplicates, its original, and the history and comments of it and its duplicates."""
+    """The incident's duplicates, its original, the history and comments of it and its duplicates, its photos."""
     duplicates = db.session.scalars(select(Incident).where(Incident.duplicate_of_id == incident.id)
                                     .order_by(Incident.id)).all()
     ids = [incident.id] + [d.id for d in duplicates]
@@ -37,6 +37,7 @@ def with_history(incident: Incident) -> dict:
         "events": db.session.scalars(select(Event).where(Event.incident_id.in_(ids)).order_by(Event.id)).all(),
         "comments": db.session.scalars(select(Comment).where(Comment.incident_id.in_(ids))
                                        .order_by(Comment.id)).all(),
+        "photos": db.session.scalars(select(Photo).where(Photo.incident_id == incident.id).order_by(Photo.id)).all(),
     }
 
 

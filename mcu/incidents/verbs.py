@@ -20,6 +20,7 @@ from ..models import (
     Comment,
     Department,
     Incident,
+    Photo,
     Topic,
     User,
     utcnow,
@@ -27,7 +28,13 @@ from ..models import (
 from ..roles import FIELD, can
 from ..text import search_key
 from ..workflow import (
+    AFTER,
     ANSWERED,
+    CANNOT,
+    DONE,
+    FIELD_STEPS,
+    FIELD_WORK_STATUSES,
+    IN_PROGRESS,
     INTERIM,
     NEEDS_ANSWER,
     NEEDS_REASON,
@@ -158,6 +165,8 @@ def move_incident(incident_id: int, user, *, cfg, tz, to_status: str | None = No
     assignee = incident.assignee if lane_change else None
     if assignee is not None:  # the worker belongs to the lane the card leaves
         values["assignee_id"] = None
+    if lane_change:
+        values["field_step"] = ""  # field work starts afresh in the new lane
     before_status, before_department = incident.status, incident.department_id
     write(incident, values)
     for ident, pos in sorted(renumber):
@@ -218,7 +227,7 @@ def assign(incident_id: int, user, assignee_id: int | None, expected_version=Non
             raise ActionError(_("Исполнителем можно назначить только сотрудника этого подразделения."),
                               incident, "assignee")
     old = incident.assignee
-    write(incident, {"assignee_id": assignee_id})
+    write(incident, {"assignee_id": assignee_id, "field_step": ""})  # (re)assigned: field work starts afresh
     record(incident.id, "assignee", user.id, old.name if old else "", new.name if new else "")
     return finish(incident.id, {(incident.department_id, incident.status)}, user, once)
 
@@ -270,6 +279,96 @@ def mark_duplicate(incident_id: int, user, original_id: int, expected_version=No
     return finish(incident.id, {before}, user, once)
 
 
+DONE_NEEDS = {  # FIELD_DONE_REQUIRES -> (needs an «после» photo, needs a comment, either is enough)
+    "photo_or_comment": (True, True, True), "photo": (True, False, False), "comment": (False, True, False),
+    "photo_and_comment": (True, True, False),
+}
+
+
+def _check_report(user, incident, step, text, photos, requires) -> None:
+    """Refuse a field send the role, the workflow or the missing proof does not allow (nothing written yet)."""
+    if step and not may(user, incident, "progress"):
+        raise Forbidden(_("Отмечать ход работы может только исполнитель сообщения."), incident)
+    if (text and not may(user, incident, "comment")) or (photos and not may(user, incident, "photo")):
+        raise Forbidden(_("Вы не можете добавлять комментарии и фото к этому сообщению."), incident)
+    if step and step not in FIELD_STEPS:
+        raise ActionError(_("Такого шага нет."), incident)
+    if not (step or text or photos):
+        raise ActionError(_("Нечего отправлять: отметьте шаг, напишите комментарий или добавьте фото."), incident, "text")
+    if step and incident.status not in FIELD_WORK_STATUSES:
+        raise ActionError(_("Работа по сообщению уже закончена («%(s)s»): шаг не отмечен.",
+                            s=STATUS_NAMES[incident.status]), incident)
+    if step == CANNOT and not text:
+        raise ActionError(_("Напишите причину: почему выполнить не получается."), incident, "text")
+    if step == DONE:
+        photo_needed, comment_needed, either = DONE_NEEDS[requires]
+        has_photo = any(tag == AFTER for tag, _columns in photos) or db.session.scalar(
+            select(Photo.id).where(Photo.incident_id == incident.id, Photo.tag == AFTER).limit(1)) is not None
+        if either and not (has_photo or text):
+            raise ActionError(_("Для «Выполнено» добавьте фото «после» или напишите, что сделано."), incident, "text")
+        if not either and ((photo_needed and not has_photo) or (comment_needed and not text)):
+            raise ActionError(_("Для «Выполнено» нужны %(what)s.", what=(
+                _("фото «после» и комментарий") if photo_needed and comment_needed else
+                _("фото «после»") if photo_needed else _("комментарий: что сделано"))), incident, "text")
+
+
+@retrying
+def report_progress(incident_id: int, user, *, step: str = "", text: str = "", photos=(),
+                    requires: str = "photo_or_comment", expected_version=None, once: str | None = None) -> Outcome:
+    """A field worker's send from «Мои задачи»: a progress step, a comment and photos as proof (``photos``: (tag,
+    Photo columns) of files already stored), one history line each, in one transaction. A step on a new card takes
+    it «В работе»; «Не могу выполнить» hands it back to the head. A step steps the card's version (the card shows
+    it); a comment or a photo alone does not (it never conflicts)."""
+    incident = load(incident_id, user)
+    text = clean_text(text)
+    _check_report(user, incident, step, text, photos, requires)
+    if step and is_repeat(incident, expected_version, user, incident.field_step == step):
+        return Outcome(incident, set(), noop=True)
+    cells = set()
+    if step:
+        before_status, before_step, assignee = incident.status, incident.field_step, incident.assignee
+        values = {"field_step": step}
+        if step == CANNOT:
+            values["assignee_id"] = None
+        elif incident.status == NEW:  # the worker is on it
+            # the deadline stays the first answer's: the card keeps its urgency and goes to the top of its group
+            values.update(status=IN_PROGRESS, position=place(incident.id, incident.department_id, IN_PROGRESS,
+                                                             incident.urgency, TOP, utcnow())[0])
+        write(incident, values)
+        record(incident.id, "field_step", user.id, before_step, step, text if step == CANNOT else "")
+        if "status" in values:
+            record(incident.id, "status", user.id, before_status, IN_PROGRESS)
+        if step == CANNOT and assignee is not None:
+            record(incident.id, "assignee", user.id, assignee.name, "", _("не может выполнить"))
+        cells = {(incident.department_id, before_status), (incident.department_id, values.get("status", before_status))}
+    if text and step != CANNOT:
+        db.session.add(Comment(incident_id=incident.id, user_id=user.id, text=text))
+        record(incident.id, "comment", user.id, "", text[:200])
+    for tag, columns in photos:
+        db.session.add(Photo(incident_id=incident.id, user_id=user.id, tag=tag, **columns))
+        record(incident.id, "photo", user.id, "", tag)
+    if cells:
+        return finish(incident.id, cells, user, once)
+    commit(user, once, incident.id)
+    return Outcome(incident, set())
+
+
+@retrying
+def photo_in_answer(photo_id: int, user, attach: bool, once: str | None = None) -> Photo:
+    """A head puts a field worker's photo into the public answer, or takes it out (no version step)."""
+    photo = db.session.get(Photo, photo_id, populate_existing=True)
+    if photo is None:
+        raise NotFound(_("Такого фото нет или оно вам недоступно."))
+    incident = load(photo.incident_id, user)
+    if not may(user, incident, "answer"):
+        raise Forbidden(_("Прикладывать фото к ответу может тот, кто отвечает на сообщение."), incident)
+    if photo.in_answer != attach:
+        photo.in_answer = attach
+        record(incident.id, "photo_answer", user.id, "" if attach else str(photo.id), str(photo.id) if attach else "")
+    commit(user, once, incident.id)
+    return photo
+
+
 def enter_manually(user, values: dict, *, cfg, tz, once: str | None = None) -> Incident:
     """An incident from a channel outside Инцидент-менеджмент, typed in by an operator."""
     if not can(user.role, "enter"):
@@ -303,5 +402,4 @@ def enter_manually(user, values: dict, *, cfg, tz, once: str | None = None) -> I
 
 
 __all__ = ["END", "KEEP", "TOP", "ActionError", "Forbidden", "NotFound", "Outcome", "Repeat", "answer", "assign",
-           "comment",
-           "enter_manually", "mark_duplicate", "move_incident"]
+           "comment", "enter_manually", "mark_duplicate", "move_incident", "photo_in_answer", "report_progress"]

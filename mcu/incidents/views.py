@@ -10,7 +10,7 @@ from ..lookups import load as load_lookups
 from ..models import Incident, utcnow
 from ..timefmt import city_tz
 from ..web import whole_number
-from ..workflow import STATUS_NAMES
+from ..workflow import FIELD_STEPS, PHOTO_TAGS, STATUS_NAMES
 from . import queries
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
@@ -63,6 +63,7 @@ def render_detail(incident: Incident, error: str = "", typed=None, failed: str =
     lookups = load_lookups() if actions["route"] else None
     return render_template("incidents/detail.html", incident=incident, **queries.with_history(incident),
                            statuses=STATUS_NAMES, event_names=EVENT_NAMES, actions=actions,
+                           field_words={**FIELD_STEPS, **PHOTO_TAGS}, photo_tags=PHOTO_TAGS,
                            targets=allowed_targets(user, incident), error=error, typed=typed or {}, failed=failed,
                            staff=queries.field_staff(incident.department_id) if actions["assign"] else [],
                            departments=list(lookups.departments.values()) if lookups else [])

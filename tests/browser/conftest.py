@@ -135,15 +135,16 @@ def login_name(app, user_id: int) -> str:
         return db.session.get(User, user_id).login
 
 
-def log_in(page, login: str, password: str = PASSWORD):
-    """Sign in through the real login form and land on the board."""
+def log_in(page, login: str, password: str = PASSWORD, landing: str = "**/board"):
+    """Sign in through the real login form and land on the board (field staff: on «Мои задачи», landing="**/field/")."""
     from playwright.sync_api import expect
     page.goto("/login")
     page.locator("#login").fill(login)
     page.locator("#password").fill(password)
     page.locator("form button[type=submit]").click()
-    page.wait_for_url("**/board")
-    expect(page.locator("#lanes")).to_be_visible()
+    page.wait_for_url(landing)
+    if landing == "**/board":
+        expect(page.locator("#lanes")).to_be_visible()
 
 
 @pytest.fixture

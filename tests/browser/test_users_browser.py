@@ -29,7 +29,7 @@ def test_an_admin_adds_a_field_worker_who_signs_in_on_a_phone_and_changes_the_pa
 
     context, phone = open_page(browser, live_url, PHONE)
     try:
-        log_in(phone, "sidorov", "dozhd-i-yamy-1")
+        log_in(phone, "sidorov", "dozhd-i-yamy-1", landing="**/field/")  # a field worker lands on «Мои задачи»
         phone.get_by_role("link", name="Пароль", exact=True).tap()
         phone.get_by_label("Текущий пароль").fill("dozhd-i-yamy-1")
         phone.get_by_label("Новый пароль (не короче 8 символов)").fill("solnce-i-asfalt-2")
