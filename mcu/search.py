@@ -75,7 +75,7 @@ def words_of(folded: str) -> list[str]:
     if not "".join(words).isalpha():  # digits, or another number sign somewhere
         words = [part for word in words for part in
                  ((word,) if word.isalpha() or word.isascii() else _letters_and_digits(word))]
-    if max(map(len, words)) > MAX_TOKEN:
+    if words and max(map(len, words)) > MAX_TOKEN:
         words = [w for w in words if len(w) <= MAX_TOKEN]
     return words
 

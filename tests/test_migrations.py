@@ -14,11 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from conftest import ON_POSTGRES
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 
 from mcu import create_app
 from mcu.extensions import db
-from mcu.search import not_search_index
+from mcu.models import Incident
+from mcu.search import condition, not_search_index, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 # SQLite's FTS5 index of the search stems (migration 0006): a virtual table and the shadow tables FTS5 keeps for
@@ -88,6 +89,25 @@ def test_downgrade_to_base_and_upgrade_again(empty_app):
     migrate(empty_app, upgrade)
     assert tables(empty_app) == set(db.metadata.tables) | {"alembic_version"} | SEARCH_TABLES
     assert drift(empty_app) == []
+
+
+def test_the_search_migration_fills_the_stems_of_messages_already_there(empty_app):
+    migrate(empty_app, upgrade, "0005_form_use")
+    with empty_app.app_context():
+        for n, words in enumerate(("Светофоры не горят", "Яма во дворе"), 1):
+            db.session.execute(text(
+                "INSERT INTO incident (source, external_id, content_hash, platform, author, text, url, address, "
+                "search_text, status, received_at, answer_text, reason, version, position, urgent, created_at, "
+                "updated_at) VALUES ('old', :key, '', '', '', :text, '', '', :folded, 'new', :now, '', '', 1, 0, "
+                ":no, :now, :now)"), {"key": str(n), "text": words, "folded": words.lower(), "now": "2026-11-30 10:00:00",
+                                     "no": False})
+        db.session.commit()
+    migrate(empty_app, upgrade)
+    with empty_app.app_context():
+        assert db.session.scalars(select(Incident.search_stems).order_by(Incident.id)).all() == [
+            "светофор не гор", "ям во двор"]
+        assert db.session.scalars(select(Incident.external_id).where(condition(parse("светофор")))).all() == ["1"]
+        assert db.session.scalars(select(Incident.external_id).where(condition(parse("ямой")))).all() == ["2"]
 
 
 def test_the_comparison_leaves_out_only_the_search_index():

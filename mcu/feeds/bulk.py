@@ -70,6 +70,8 @@ def insert_many(table: str, columns, rows: list[tuple], returning: str = "", con
         if not staged:
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}){on_conflict}", rows)
             return []
+        # a temporary table outlives a rolled-back batch when SQLite's driver ran its CREATE outside the transaction
+        cursor.execute(f"DROP TABLE IF EXISTS temp.{staging}")
         cursor.execute(f"CREATE TEMP TABLE {staging} ({names})")  # no types: the values move as they are
         cursor.executemany(f"INSERT INTO {staging} VALUES ({marks})", rows)
         # "WHERE true": SQLite would read ON CONFLICT after a bare SELECT ... FROM as a join's ON
