@@ -85,6 +85,7 @@ def test_the_issues_case_светофоры_finds_all_32_forms_of_светофо
         assert "Найдено: 32" in page
         assert set(found(client, query)) == wanted
         assert page.count("<mark>") == 32
+        assert set(found(client, query, "/board")) == wanted  # one cell of the board shows up to 50
 
 
 def test_the_list_shows_the_best_matches_first(client, auth, make):
