@@ -92,8 +92,8 @@ def stems(search_text: str) -> str:
 
 
 def search_columns(text_: str | None, author: str | None, address: str | None) -> dict:
-    """The two search columns of a message: ``search_text`` (folded text, for routing and LIKE) and
-    ``search_stems``; every writer of a message's text stores both."""
+    """The two search columns of a message: ``search_text`` (the folded text, author and address, which routing's
+    keywords read) and ``search_stems``; every writer of a message's text stores both."""
     folded = search_key(text_, author, address)
     return {"search_text": folded, "search_stems": stems(folded)}
 
@@ -109,10 +109,6 @@ class Query:
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.phrases)
-
-    @property
-    def stems(self) -> frozenset:
-        return frozenset(self.terms).union(*self.phrases)
 
     def fts5(self) -> str:
         """The query as an FTS5 MATCH expression: quoted strings, implicitly ANDed (words hold no quotes)."""
