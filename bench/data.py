@@ -13,7 +13,7 @@ from mcu.deadlines import first_answer_deadlines, first_answer_stamp
 from mcu.demo_texts import AUTHORS, STREETS, TEXTS
 from mcu.extensions import db
 from mcu.models import Channel, Department, Event, Incident, Topic, User
-from mcu.text import search_key
+from mcu.search import search_columns
 from mcu.workflow import OPEN_STATUSES
 
 
@@ -53,7 +53,7 @@ def fill(app, total: int = 100_000, open_count: int = 2_000, seed: int = 7) -> N
             rows.append({
                 "source": "bench", "external_id": str(i), "raw": None, "content_hash": "",
                 "channel_id": rng.choice(channels), "platform": "ВКонтакте", "author": author, "text": text,
-                "url": f"https://vk.com/wall-1_{i}", "address": "", "search_text": search_key(text, author),
+                "url": f"https://vk.com/wall-1_{i}", "address": "", **search_columns(text, author, ""),
                 "topic_id": topic_id, "department_id": dep or rng.choice(deps), "status": status,
                 "assignee_id": rng.choice(field_users) if is_open and rng.random() < 0.4 else None,
                 "received_at": received, "first_answer_due": received + timedelta(hours=9),

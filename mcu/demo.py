@@ -13,7 +13,7 @@ from .history import record
 from .lanes import bump
 from .models import Channel, Department, Incident, Topic, User
 from .roles import ADMIN, FIELD, HEAD, OPERATOR, VIEWER
-from .text import search_key
+from .search import search_columns
 from .timefmt import city_tz
 from .workflow import ANSWERED, IN_PROGRESS, INTERIM, NEW, REJECTED, RESOLVED, RETURNED
 
@@ -104,7 +104,7 @@ def load_incidents(count: int = 420, seed: int = 2021, now: datetime | None = No
             url=LINKS[platform].format(a=rng.randint(10000, 99999), b=rng.randint(1000, 999999)),
             topic_id=topic.id, department_id=department_id, status=NEW, received_at=received,
             first_answer_due=due, urgent=urgent, created_at=received, updated_at=received,
-            search_text=search_key(text, author, f"{street}, {slots['house']}"),
+            **search_columns(text, author, f"{street}, {slots['house']}"),
             raw={"demo": True, "channel": channel_code, "platform": platform, "author": author, "text": text})
         db.session.add(incident)
         db.session.flush()

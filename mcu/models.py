@@ -149,6 +149,9 @@ class Incident(db.Model):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # the words of search_text as Russian stems (mcu.search.stems), indexed for search: FTS5 on SQLite, GIN on
+    # PostgreSQL (migration 0006); every writer of search_text writes it too (mcu.search.search_columns)
+    search_stems: Mapped[str] = mapped_column(Text, default="", server_default="")
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     status: Mapped[str] = mapped_column(String(20), default=NEW)

@@ -15,12 +15,6 @@ def search_key(*parts: str | None) -> str:
     return _SPACES.sub(" ", joined.casefold().replace("ё", "е")).strip()
 
 
-def like_pattern(query: str) -> str:
-    """A LIKE pattern matching the query anywhere, with the user's % and _ taken literally (escape char \\)."""
-    escaped = search_key(query).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def excerpt(text: str, limit: int) -> str:
     """The first words of a message, cut at a word boundary."""
     text = " ".join((text or "")[:limit + 40].split())

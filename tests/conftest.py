@@ -13,7 +13,7 @@ from mcu import create_app, reference
 from mcu.auth.passwords import hash_password
 from mcu.extensions import db, limiter
 from mcu.models import Channel, Department, Incident, Topic, User
-from mcu.text import search_key
+from mcu.search import search_columns
 
 ON_POSTGRES = os.environ.get("MCU_TEST_DB") == "postgresql"
 PASSWORD = "secret-pass-1"
@@ -122,7 +122,7 @@ class Factory:
                 values["topic_id"] = self.topic()
             if "department_id" not in values:
                 values["department_id"] = self.department()
-            values["search_text"] = search_key(values["text"], values.get("author"), values.get("address"))
+            values.update(search_columns(values["text"], values.get("author"), values.get("address")))
             incident = Incident(**values)
             db.session.add(incident)
             db.session.commit()

@@ -96,15 +96,17 @@ def test_filters_live_in_the_url(client, auth, make):
     assert 'value="АВТОБУС"' in html
 
 
-def test_search_treats_wildcards_literally(client, auth, make):
+def test_search_reads_wildcards_as_punctuation(client, auth, make):
     auth.as_role(make, "operator")
     make.incident(text="Обычный текст")
     make.incident(text="Скидка 50% на проезд")
     make.incident(text="Файл plan_2021 не открывается")
-    html = client.get("/board?q=%25").get_data(as_text=True)
+    html = client.get("/board?q=50%25").get_data(as_text=True)
     assert "Обычный текст" not in html and "Скидка 50% на проезд" in html
-    html = client.get("/board?q=_").get_data(as_text=True)
+    html = client.get("/board?q=plan_2021").get_data(as_text=True)
     assert "Обычный текст" not in html and "Файл plan_2021 не открывается" in html
+    response = client.get("/board?q=%25_")  # no word at all: a notice, and no text filter
+    assert response.status_code == 400 and "Обычный текст" in response.get_data(as_text=True)
 
 
 def test_unrouted_lane(client, auth, make):

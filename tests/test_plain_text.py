@@ -137,7 +137,8 @@ def test_retext_converts_stored_html_once_and_leaves_typed_text_alone(app, clien
     with app.app_context():
         board_before = read_versions()
     auth.as_role(make, "operator")
-    assert f"/incidents/{old}\"" not in client.get("/board?q=яма на").get_data(as_text=True)
+    # the words of «Яма&nbsp;на» are not next to each other until the text is plain
+    assert f"/incidents/{old}\"" not in client.get('/board?q="яма на"').get_data(as_text=True)
 
     first = app.test_cli_runner().invoke(args=["feeds", "retext", "--batch", "2"])
     assert first.exit_code == 0, first.output
@@ -154,7 +155,7 @@ def test_retext_converts_stored_html_once_and_leaves_typed_text_alone(app, clien
         assert db.session.get(Incident, typed).version == 1 and db.session.get(Incident, plain).version == 1
         lane = str(make.department("Дороги"))  # the factory's lane steps once for the batch
         assert read_versions() == {**board_before, lane: board_before.get(lane, 0) + 1}
-    assert f"/incidents/{old}\"" in client.get("/board?q=яма на").get_data(as_text=True)
+    assert f"/incidents/{old}\"" in client.get('/board?q="яма на"').get_data(as_text=True)
     again = app.test_cli_runner().invoke(args=["feeds", "retext"])
     assert again.output == "Просмотрено сообщений: 2, переведено в обычный текст: 0\n"
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from ..lanes import UNROUTED_KEY
+from ..search import parse as parse_query
 from ..web import whole_number
 
 UNROUTED = UNROUTED_KEY  # the department filter value for the «Не распределено» lane
@@ -84,4 +85,5 @@ def parse(args, departments: dict, topics: dict, channels_by_code: dict) -> Filt
         f.errors.append(_("Строка поиска длиннее %(n)d символов и обрезана.", n=MAX_QUERY))
         q = q[:MAX_QUERY]
     f.q = q
+    f.errors.extend(parse_query(q).notices)
     return f

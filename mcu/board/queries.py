@@ -11,7 +11,7 @@ from ..access import scope
 from ..lanes import in_cell, in_lane, on_board
 from ..models import Incident
 from ..roles import FIELD, HEAD, OPERATOR
-from ..text import like_pattern
+from ..search import condition, parse
 from ..workflow import ANSWERED, INTERIM, RESOLVED
 from .cards import LIGHT_COLUMNS, CardCache, CardContext, cached_cards
 from .filters import DUE_TODAY, OVERDUE, UNROUTED, Filters
@@ -28,8 +28,8 @@ def apply_filters(stmt, filters: Filters, user, now: datetime, tz: ZoneInfo):
         stmt = stmt.where(Incident.topic_id == filters.topic)
     if filters.channel:
         stmt = stmt.where(Incident.channel_id == filters.channel_id)
-    if filters.q:
-        stmt = stmt.where(Incident.search_text.like(like_pattern(filters.q), escape="\\"))
+    if filters.q and (query := parse(filters.q)):
+        stmt = stmt.where(condition(query))
     if filters.deadline == OVERDUE:
         stmt = stmt.where(shown_due_sql() < now)
     elif filters.deadline == DUE_TODAY:
@@ -115,16 +115,20 @@ def lane_cards(connection, user, filters: Filters, ctx: CardContext, solved_sinc
         lane = result.setdefault(department_id, LaneCards())
         lane.overdue += int(overdue or 0)
         lane.cells[status] = Cell(Markup(""), total, 0)
-    arms = []
-    for department_id, lane in result.items():
-        for status in lane.cells:
-            arm = apply_filters(scope(select(*LIGHT_COLUMNS).where(in_cell(department_id, status, solved_since)),
-                                      user), filters, user, ctx.now, ctx.tz)
-            arms.append(select(arm.order_by(Incident.urgency, Incident.position, Incident.received_at.desc(),
-                                            Incident.id.desc()).limit(cap).subquery()))
-    if not arms:
+    if not result:
         return result
-    rows = connection.execute(union_all(*arms) if len(arms) > 1 else arms[0]).all()
+    if parse(filters.q):
+        rows = connection.execute(first_matching_cards(user, filters, solved_since, cap, list(result), ctx.now,
+                                                       ctx.tz)).all()
+    else:
+        arms = []
+        for department_id, lane in result.items():
+            for status in lane.cells:
+                arm = apply_filters(scope(select(*LIGHT_COLUMNS).where(in_cell(department_id, status, solved_since)),
+                                          user), filters, user, ctx.now, ctx.tz)
+                arms.append(select(arm.order_by(Incident.urgency, Incident.position, Incident.received_at.desc(),
+                                                Incident.id.desc()).limit(cap).subquery()))
+        rows = connection.execute(union_all(*arms) if len(arms) > 1 else arms[0]).all()
     rows.sort(key=lambda r: (r.received_at, r.id), reverse=True)  # newest first within a position...
     rows.sort(key=lambda r: (r.urgency, r.position))  # ...by urgency, then position (a stable sort keeps the rest)
     grouped: dict = {}
@@ -134,6 +138,19 @@ def lane_cards(connection, user, filters: Filters, ctx: CardContext, solved_sinc
         cell = result[department_id].cells[status]
         cell.html, cell.shown = Markup("".join(cards)), len(cards)
     return result
+
+
+def first_matching_cards(user, filters: Filters, solved_since: datetime, cap: int, lanes: list, now: datetime,
+                         tz: ZoneInfo):
+    """With a search, each cell's first ``cap`` matching cards in board order, numbered by one window over the
+    matching cards of these lanes: the search is evaluated once, where an arm per cell would evaluate it once per
+    cell (SQLite, a word in 13 % of 100,000 messages: 3 ms against 46 ms; docs/search.md)."""
+    place = func.row_number().over(partition_by=(Incident.department_id, Incident.status),
+                                   order_by=(Incident.urgency, Incident.position, Incident.received_at.desc(),
+                                             Incident.id.desc()))
+    matching = apply_filters(scope(select(*LIGHT_COLUMNS, place.label("place")).where(
+        or_(*on_board(solved_since)), or_(*[in_lane(d) for d in lanes])), user), filters, user, now, tz).subquery()
+    return select(*[c for c in matching.c if c.key != "place"]).where(matching.c.place <= cap)
 
 
 def lanes_with_cards(connection, user, filters: Filters, solved_since: datetime, now: datetime, tz: ZoneInfo) -> set:

@@ -22,7 +22,7 @@ from ..deadlines import first_answer_deadlines, first_answer_stamp, stamp_first_
 from ..extensions import db
 from ..lanes import bump
 from ..models import Channel, Event, Incident, as_utc
-from ..text import search_key
+from ..search import search_columns, stems
 from ..timefmt import city_tz
 from ..workflow import ANSWERED, INTERIM, NEW, RESOLVED, STATUS_NAMES
 from .bulk import EVENT_COLUMNS, insert_incidents, insert_many, time_writer
@@ -232,7 +232,7 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
         rows.append((
             source_name, rec.external_id, raw_text, digest, updated_db, feed_source_id, channel_id,
             rec.platform, rec.author, rec.text, rec.url, rec.address, rec.lat, rec.lon,
-            folded, topic_id, dep, status, received_db, when(first_answer_due(received, rec.urgent)),
+            folded, stems(folded), topic_id, dep, status, received_db, when(first_answer_due(received, rec.urgent)),
             None if answered_at is None else when(answered_at), None if resolved_at is None else when(resolved_at),
             rec.answer_text, "", 1, 0, bool(rec.urgent), now_db, now_db))
         reasons[rec.external_id] = (status, why)
@@ -252,7 +252,7 @@ def _update(changes, now) -> int:
                "source_updated_at": rec.updated_at,
                "platform": rec.platform, "author": rec.author, "text": rec.text, "url": rec.url,
                "address": rec.address, "lat": rec.lat, "lon": rec.lon,
-               "search_text": search_key(rec.text, rec.author, rec.address), "urgent": bool(rec.urgent),
+               **search_columns(rec.text, rec.author, rec.address), "urgent": bool(rec.urgent),
                "updated_at": now}
         rows.append(row)
         events.append({"incident_id": ident, "kind": "updated", "from_value": "", "to_value": "",

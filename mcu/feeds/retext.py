@@ -9,7 +9,8 @@ from sqlalchemy import bindparam, insert, select, update
 from ..extensions import db
 from ..lanes import bump
 from ..models import Event, Incident
-from ..text import clean_text, needs_cleaning, search_key
+from ..search import search_columns
+from ..text import clean_text, needs_cleaning
 from .storable import LIMITS, PLAIN
 
 TYPED_BY_PEOPLE = "manual"  # the source name of incidents entered by hand: their text is left as typed
@@ -54,5 +55,5 @@ def _plain(row, now) -> dict | None:
             plain[name] = plain[name][:limit].rstrip()
     if plain == values:
         return None
-    return {"_id": row.id, **plain, "search_text": search_key(plain["text"], plain["author"], plain["address"]),
+    return {"_id": row.id, **plain, **search_columns(plain["text"], plain["author"], plain["address"]),
             "updated_at": now}

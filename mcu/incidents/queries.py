@@ -1,5 +1,7 @@
 """The incident reads behind the list and the detail page: what the user may reach, a page of it, one
 incident with its history, and the field staff who can be assigned."""
+from dataclasses import replace
+
 from sqlalchemy import func, select
 
 from ..access import scope
@@ -7,6 +9,7 @@ from ..board.queries import apply_filters
 from ..extensions import db
 from ..models import Comment, Event, Incident, Photo, User
 from ..roles import FIELD
+from ..search import condition, parse, ranked
 
 
 def reachable(incident_id: int, user) -> Incident | None:
@@ -15,14 +18,20 @@ def reachable(incident_id: int, user) -> Incident | None:
 
 
 def page_of(user, filters, status: str, page: int, size: int, now, tz) -> tuple[list[Incident], int]:
-    """One page of the incidents the user may reach, newest first, and how many there are in all (the deadline
-    filters as of ``now``, in the city's zone ``tz``)."""
-    stmt = apply_filters(scope(select(Incident), user), filters, user, now, tz)
+    """One page of the incidents the user may reach, and how many there are in all: the best matches first
+    when the filters search for words, else the newest first (the deadline filters as of ``now``, in the city's
+    zone ``tz``)."""
+    query = parse(filters.q)
+    stmt = apply_filters(scope(select(Incident), user), replace(filters, q="") if query else filters, user, now, tz)
     if status:
         stmt = stmt.where(Incident.status == status)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(Incident.received_at.desc(), Incident.id.desc())
-                              .limit(size).offset((page - 1) * size)).all()
+    if query:
+        total = db.session.scalar(select(func.count()).select_from(stmt.where(condition(query)).subquery()))
+        stmt = ranked(stmt, query)
+    else:
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        stmt = stmt.order_by(Incident.received_at.desc(), Incident.id.desc())
+    rows = db.session.scalars(stmt.limit(size).offset((page - 1) * size)).all()
     return rows, total
 
 

@@ -26,7 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..roles import FIELD, can
-from ..text import search_key
+from ..search import search_columns
 from ..workflow import (
     AFTER,
     ANSWERED,
@@ -386,7 +386,7 @@ def enter_manually(user, values: dict, *, cfg, tz, once: str | None = None) -> I
         source="manual", external_id=f"M-{now:%Y%m%d}-{uuid4().hex[:8]}", channel_id=values["channel_id"],
         platform=values.get("platform", "")[:60], author=values.get("author", "")[:300], text=text,
         url=values.get("url", "")[:2000], address=values.get("address", "")[:500],
-        search_text=search_key(text, values.get("author"), values.get("address")),
+        **search_columns(text, values.get("author"), values.get("address")),
         topic_id=values.get("topic_id"), department_id=department_id, status=NEW, received_at=received,
         urgent=urgent, first_answer_due=due, raw={"entered_by": user.id}, version=1, position=0,
         **urgency.values(NEW, urgent, due, None, now, cfg, tz))

@@ -8,6 +8,8 @@ from ..board.filters import parse
 from ..history import EVENT_NAMES
 from ..lookups import load as load_lookups
 from ..models import Incident, utcnow
+from ..search import highlight
+from ..search import parse as parse_query
 from ..timefmt import city_tz
 from ..web import whole_number
 from ..workflow import FIELD_STEPS, PHOTO_TAGS, STATUS_NAMES
@@ -19,7 +21,8 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 @bp.get("/")
 @login_required
 def index():
-    """Every incident the user may see, newest first, filtered like the board plus by status."""
+    """Every incident the user may see, filtered like the board plus by status: newest first, or the best matches
+    first with their matched words marked when the filters search for words."""
     lookups = load_lookups()
     filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
     status = request.args.get("status", "")
@@ -35,9 +38,11 @@ def index():
     rows, total = queries.page_of(current_user, filters, status, page, size, utcnow(), city_tz())
     pages = max(1, (total + size - 1) // size)
     code = 400 if filters.errors else 200
+    query, chars = parse_query(filters.q), current_app.config["LIST_TEXT_CHARS"]
+    excerpts = {i.id: highlight(i.text, query, chars) for i in rows}
     return render_template("incidents/index.html", incidents=rows, lookups=lookups, filters=filters,
                            status=status, statuses=STATUS_NAMES, page=page, pages=pages,
-                           total=total), code
+                           total=total, excerpts=excerpts), code
 
 
 def visible_incident(incident_id: int) -> Incident:
