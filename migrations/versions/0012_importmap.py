@@ -1,0 +1,24 @@
+"""imports reports can trust: «Ответ дан» on the board shows the answers of the solved window only, read by an index
+
+Revision ID: 0012_importmap
+Revises: 0006_search_stems
+Create Date: 2026-12-01 19:30:00
+
+"""
+from alembic import op
+
+revision = '0012_importmap'
+down_revision = '0006_search_stems'
+branch_labels = None
+depends_on = None
+
+COLUMNS = ['status', 'answered_at', 'department_id', 'position', 'received_at', 'version', 'first_answer_due',
+           'resolve_due', 'urgency', 'escalated_due']
+
+
+def upgrade():
+    op.create_index('ix_incident_status_answered_at', 'incident', COLUMNS, unique=False)
+
+
+def downgrade():
+    op.drop_index('ix_incident_status_answered_at', table_name='incident')
