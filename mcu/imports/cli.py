@@ -88,7 +88,11 @@ def _choices(unmatched: dict, given: dict, reference) -> dict:
             choice = choices.get(field, {}).get(normal(name))
             if choice is None and field in CREATABLE[:2]:
                 choice = choices.setdefault(field, {})[normal(name)] = NEW_VALUE
-            what = {"new": "создать", "skip": "пропустить строки", None: "строки не импортируются (нужен "
-                    f"--map-{field})"}.get(choice, f"→ «{reference.target(field, choice[3:])}»")
+            if choice is None:
+                what = f"строки не импортируются (нужен --map-{field})"
+            elif choice in ("new", "skip"):
+                what = "создать" if choice == "new" else "пропустить строки"
+            else:
+                what = f"→ «{reference.target(field, choice[3:])}»"
             click.echo(f"Нет в справочнике — {FIELD_TITLES[field]} «{name}»: строк {number(rows)}; {what}")
     return choices
