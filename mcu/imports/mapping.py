@@ -3,6 +3,7 @@ or skip its rows), read from the preview's form or the command's options and che
 applied to the records before ingestion stores them, with the import's rule «history is history»: a row answered
 before the board's solved window lands answered and off the board (docs/feeds.md, «Import»)."""
 import hashlib
+import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -145,6 +146,8 @@ def _create(field_name: str, name: str, created: list) -> str:
     if field_name == "channel":
         inside = CHANNEL_IN_IM_WORD in normal(name)
         code = "imp-" + hashlib.blake2b(normal(name).encode(), digest_size=8).hexdigest()
+        if db.session.scalar(db.select(Channel.id).where(Channel.code == code)) is not None:  # renamed since
+            code = f"{code}-{secrets.token_hex(4)}"
         db.session.add(Channel(code=code, name=name, in_incident_management=inside, position=_next(Channel)))
         created.append(["channel", name, _("в Инцидент-менеджменте") if inside else _("вне Инцидент-менеджмента")])
         db.session.flush()
