@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Channel, Department, Topic
 from ..workflow import ANSWERED, OPEN_STATUSES
-from .matching import FIELD_TITLES, FIELDS, Reference, normal
+from .matching import FIELD_TITLES, FIELDS, MEMO_SIZE, Reference, normal
 
 SKIP, NEW_VALUE, TO = "skip", "new", "to:"
 CREATABLE = ("channel", "topic", "department")  # a status is the workflow's: never made up by a file
@@ -83,6 +83,7 @@ class Mapper:
     decided: dict  # field -> {normal form: target, or SKIP}
     answered_before: datetime  # rows answered before this moment land answered (history is history)
     created: list = field(default_factory=list)  # [field, name, note] made by this import
+    memo: dict = field(default_factory=dict)  # field -> {a cell as written: its target}, at most MEMO_SIZE each
 
     @classmethod
     def prepare(cls, unmatched: dict, choices: dict, now: datetime) -> "Mapper":
@@ -114,7 +115,12 @@ class Mapper:
                 value = getattr(rec, field_name)
                 if not value:
                     continue
-                target = self.decided[field_name].get(normal(value)) or self.reference.match(field_name, value)
+                memo = self.memo.setdefault(field_name, {})
+                target = memo.get(value)
+                if target is None:
+                    target = self.decided[field_name].get(normal(value)) or self.reference.match(field_name, value)
+                    if len(memo) < MEMO_SIZE:
+                        memo[value] = target
                 if target == SKIP:
                     skip = True
                     break

@@ -14,6 +14,7 @@ from .table import TableError, number
 
 FIELDS = ("channel", "topic", "department", "status")
 FIELD_TITLES = {"channel": "Канал", "topic": "Тематика", "department": "Подразделение", "status": "Статус"}
+MEMO_SIZE = 2000  # spellings of a column remembered while a file is read (each at most NAME_CHARS long)
 NAME_CHARS = 200  # the longest name a channel, topic or department may have (their columns)
 
 # Known other spellings, in normal form (normal()), of the reference's values: a channel's code, a topic's or a
@@ -94,6 +95,7 @@ class Tally:
     def __init__(self, reference: Reference, limit: int):
         self.reference, self.limit = reference, limit
         self.found = {field: {} for field in FIELDS}
+        self.memo = {field: {} for field in FIELDS}  # a cell as written -> its normal form, "" when known
 
     def add(self, record) -> str | None:
         """Count the record's unknown names; a Russian row error for a name too long to be one."""
@@ -101,11 +103,18 @@ class Tally:
             value = getattr(record, field)
             if not value:
                 continue
-            if len(value) > NAME_CHARS:
-                return _("«%(field)s»: значение длиннее %(n)d символов", field=FIELD_TITLES[field], n=NAME_CHARS)
-            if self.reference.match(field, value) is not None:
+            memo = self.memo[field]
+            key = memo.get(value)
+            if key is None:
+                if len(value) > NAME_CHARS:
+                    return _("«%(field)s»: значение длиннее %(n)d символов", field=FIELD_TITLES[field],
+                             n=NAME_CHARS)
+                key = "" if self.reference.match(field, value) is not None else normal(value)
+                if len(memo) < MEMO_SIZE:  # exports repeat a few spellings; a hostile file cannot grow it
+                    memo[value] = key
+            if not key:
                 continue
-            key, seen = normal(value), self.found[field]
+            seen = self.found[field]
             if key in seen:
                 seen[key][1] += 1
             elif len(seen) >= self.limit:
