@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, or_, text
+from sqlalchemy import and_, text
 
 from .extensions import db
 from .models import Incident, LaneState
@@ -34,7 +34,7 @@ def in_lane(department_id: int | None):
 def on_board(solved_since: datetime) -> tuple:
     """The board's cards as SQL conditions, each served by its own covering index (the board lists them as a
     UNION ALL): open incidents still waiting for an answer; answered ones («Ответ дан») answered within the window
-    the board shows (or whose answer moment nobody knows); incidents solved within it. Older answered and solved
+    the board shows; incidents solved within it. Older answered and solved
     ones are history: counted in reports, found in the list, not on the board. A duplicate is «Отклонено», so
     never on the board."""
     return (Incident.status.in_(ON_BOARD_ALWAYS), answered_recently(solved_since),
@@ -42,8 +42,9 @@ def on_board(solved_since: datetime) -> tuple:
 
 
 def answered_recently(since: datetime):
-    """«Ответ дан» within the window: answered at or after ``since``, or at a moment not recorded."""
-    return and_(Incident.status == ANSWERED, or_(Incident.answered_at >= since, Incident.answered_at.is_(None)))
+    """«Ответ дан» within the window: answered at or after ``since`` (every writer of the status writes the moment:
+    the verbs, ingestion, migration 0012's backfill)."""
+    return and_(Incident.status == ANSWERED, Incident.answered_at >= since)
 
 
 def in_cell(department_id: int | None, status: str, solved_since: datetime):

@@ -238,6 +238,21 @@ def test_an_archive_lands_answered_off_the_board_and_counts_in_reports(app, clie
     assert tables["channels"][-1][:3] == ["Всего", "—", "35"]
 
 
+def test_answered_rows_without_their_moment_follow_their_receipt(app, client, auth, make):
+    """«Ответ дан» without «Дата ответа»: an old one is history, a fresh one a card; no first answer is made up."""
+    auth.as_role(make, "operator")
+    fresh = when(datetime.now(UTC) - timedelta(hours=2))
+    location = post_file(client, csv_of(["O-1;15.03.2020 10:00;ИМ;Старый ответ;Дороги;;Ответ дан;",
+                                         f"O-2;{fresh};ИМ;Новый ответ;Дороги;;Ответ дан;"]), "x.csv").headers["Location"]
+    token = csrf_from(client.get(location).get_data(as_text=True))
+    assert "Создано: 2" in client.post(location, data={"csrf_token": token}, follow_redirects=True).get_data(
+        as_text=True)
+    cards = answered_cards(client.get("/board").get_data(as_text=True))
+    assert len(cards) == 1 and "Новый ответ" in cards[0]
+    with app.app_context():
+        assert db.session.scalars(select(Incident.first_answered_at)).all() == [None, None]
+
+
 def test_the_answered_column_shows_the_recent_answers_only(app, client, auth, make):
     auth.as_role(make, "operator")
     now = datetime.now(UTC)

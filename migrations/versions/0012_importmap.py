@@ -17,6 +17,9 @@ COLUMNS = ['status', 'answered_at', 'department_id', 'position', 'received_at', 
 
 
 def upgrade():
+    # «Ответ дан» without its moment (a feed's record that gave none): its last change, at the latest the receipt
+    op.execute("UPDATE incident SET answered_at = COALESCE(updated_at, received_at) "
+               "WHERE status = 'answered' AND answered_at IS NULL")
     op.create_index('ix_incident_status_answered_at', 'incident', COLUMNS, unique=False)
 
 
