@@ -7,10 +7,12 @@ from flask.cli import with_appcontext
 
 from ..timefmt import city_tz
 from . import service
-from .mapping import CREATABLE, NEW_VALUE, created_lines, read_option
+from .mapping import NEW_VALUE, created_lines, read_option
 from .matching import FIELD_TITLES, Reference, normal
 from .table import FIELD_NAMES, TableError, number
 from .uploads import NoSpace, TooBig
+
+CREATED_BY_DEFAULT = ("channel", "topic")  # an unknown department or status is never guessed: its rows are refused
 
 
 def _progress(upload) -> None:
@@ -86,7 +88,7 @@ def _choices(unmatched: dict, given: dict, reference) -> dict:
     for field, names in unmatched.items():
         for name, rows in names:
             choice = choices.get(field, {}).get(normal(name))
-            if choice is None and field in CREATABLE[:2]:
+            if choice is None and field in CREATED_BY_DEFAULT:
                 choice = choices.setdefault(field, {})[normal(name)] = NEW_VALUE
             if choice is None:
                 what = f"строки не импортируются (нужен --map-{field})"
