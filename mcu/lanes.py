@@ -43,8 +43,9 @@ def on_board(solved_since: datetime) -> tuple:
 
 def answered_recently(since: datetime):
     """«Ответ дан» within the window: answered at or after ``since`` (every writer of the status writes the moment:
-    the verbs, ingestion, migration 0012's backfill)."""
-    return and_(Incident.status == ANSWERED, Incident.answered_at >= since)
+    the verbs, ingestion, migration 0012's backfill). An answered card is never resolved (its resolved_at is NULL):
+    saying so makes the condition one range of the board's window index."""
+    return and_(Incident.status == ANSWERED, Incident.resolved_at.is_(None), Incident.answered_at >= since)
 
 
 def in_cell(department_id: int | None, status: str, solved_since: datetime):
