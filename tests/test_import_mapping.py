@@ -13,7 +13,7 @@ from reporttools import CITY, page_tables
 from sqlalchemy import select
 
 from mcu.extensions import db
-from mcu.models import Channel, Incident, Topic
+from mcu.models import Channel, Department, Incident, Topic
 
 HEAD = "ID;Дата поступления;Канал;Текст;Тематика;Подразделение;Статус;Дата ответа"
 
@@ -267,3 +267,32 @@ def test_the_answered_column_shows_the_recent_answers_only(app, client, auth, ma
     assert "1" in counts and "2" not in counts  # the column says what it shows
     listed = client.get("/incidents/?status=answered").get_data(as_text=True)
     assert "Ответили вчера утром" in listed  # the older ones are in the list
+
+
+def test_an_admin_gives_a_created_topic_its_department(app, client, auth, make):
+    """A topic an import created is unrouted until an admin gives it a department on the rules page; from then on
+    its new messages go there."""
+    at = when(datetime.now(UTC) - timedelta(hours=2))
+    path = app.instance_path + "/snow.csv"
+    with open(path, "wb") as out:
+        out.write(csv_of([f"S-1;{at};ИМ;Сугроб во дворе;Снег;;Новое;"]))
+    assert app.test_cli_runner().invoke(args=["import", path]).exit_code == 0
+    auth.as_role(make, "admin")
+    page = client.get("/rules/").get_data(as_text=True)
+    assert "Тематики без подразделения" in page and "Снег" in page
+    snow = topic_id(app, "Снег")
+    token = csrf_from(page)
+    refused = client.post(f"/rules/topics/{snow}", data={"csrf_token": token, "department": "999999"})
+    assert refused.status_code == 400 and "Выберите подразделение." in notices(refused)
+    assert client.post("/rules/topics/999999", data={"csrf_token": token, "department": "1"}).status_code == 404
+    with app.app_context():
+        housing = db.session.scalar(select(Department.id).where(Department.short_name == "ЖКХ"))
+    assert client.post(f"/rules/topics/{snow}", data={"csrf_token": token,
+                                                      "department": str(housing)}).status_code == 303
+    assert "Снег</td>" not in client.get("/rules/").get_data(as_text=True)
+    with open(path, "wb") as out:
+        out.write(csv_of([f"S-2;{at};ИМ;Ещё сугроб;снег;;Новое;"]))
+    assert app.test_cli_runner().invoke(args=["import", path]).exit_code == 0
+    with app.app_context():
+        placed = dict(db.session.execute(select(Incident.external_id, Incident.department_id)).all())
+    assert placed == {"S-1": None, "S-2": housing}  # the first stays where it went; the new one goes to ЖКХ
