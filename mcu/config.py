@@ -88,6 +88,7 @@ class Defaults:
     IMPORT_XLSX_MAX_RATIO = 200  # unpacked / packed size of one part (of 1 MB or more unpacked)
     IMPORT_BACKGROUND_BYTES = 2 * 1024 * 1024  # a CSV, or an XLSX unpacked, bigger than this is read in a job
     IMPORT_CHUNK_ROWS = 2000  # records per transaction and per progress step (also at most 4 MB of them)
+    IMPORT_MAP_MAX_VALUES = 200  # distinct unknown names a column may hold for the preview to map (else refused)
     # urgency, escalation and notifications (docs/notifications.md)
     DEADLINE_SWEEP_SECONDS = 30  # how often `rq cron` runs the deadline sweep (urgency, the ladder, notifications)
     ESCALATE_HEADS_AFTER_HOURS = 0  # working hours after the deadline the department's heads are told («Просрочено»)

@@ -13,7 +13,9 @@ from sqlalchemy import and_, text
 
 from .extensions import db
 from .models import Incident, LaneState
-from .workflow import OPEN_STATUSES, RESOLVED
+from .workflow import ANSWERED, OPEN_STATUSES, RESOLVED
+
+ON_BOARD_ALWAYS = tuple(s for s in OPEN_STATUSES if s != ANSWERED)  # the columns that show every card they hold
 
 UNROUTED_KEY = "unrouted"
 EPOCH_KEY = "@epoch"  # a row of lane_state that is no lane: a random number made with the database's lanes
@@ -30,18 +32,30 @@ def in_lane(department_id: int | None):
 
 
 def on_board(solved_since: datetime) -> tuple:
-    """The board's cards as two SQL conditions, each served by its own covering index (the board lists them
-    as a UNION ALL): open incidents, and incidents solved within the window the board shows. A duplicate is
-    «Отклонено», so never on the board."""
-    return (Incident.status.in_(OPEN_STATUSES), and_(Incident.status == RESOLVED, Incident.resolved_at >= solved_since))
+    """The board's cards as SQL conditions, each served by its own covering index (the board lists them as a
+    UNION ALL): open incidents still waiting for an answer; answered ones («Ответ дан») answered within the window
+    the board shows; incidents solved within it. Older answered and solved
+    ones are history: counted in reports, found in the list, not on the board. A duplicate is «Отклонено», so
+    never on the board."""
+    return (Incident.status.in_(ON_BOARD_ALWAYS), answered_recently(solved_since),
+            and_(Incident.status == RESOLVED, Incident.resolved_at >= solved_since))
+
+
+def answered_recently(since: datetime):
+    """«Ответ дан» within the window: answered at or after ``since`` (every writer of the status writes the moment:
+    the verbs, ingestion, migration 0012's backfill). An answered card is never resolved (its resolved_at is NULL):
+    saying so makes the condition one range of the board's window index."""
+    return and_(Incident.status == ANSWERED, Incident.resolved_at.is_(None), Incident.answered_at >= since)
 
 
 def in_cell(department_id: int | None, status: str, solved_since: datetime):
-    """The SQL condition "the incident is a card of this cell": its lane and status, and for «Решено» solved
-    within the window the board shows."""
+    """The SQL condition "the incident is a card of this cell": its lane and status, and for «Ответ дан» and
+    «Решено» answered or solved within the window the board shows."""
     condition = and_(in_lane(department_id), Incident.status == status)
     if status == RESOLVED:
         condition = and_(condition, Incident.resolved_at >= solved_since)
+    elif status == ANSWERED:
+        condition = and_(in_lane(department_id), answered_recently(solved_since))
     return condition
 
 

@@ -118,8 +118,10 @@ class Incident(db.Model):
 
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_incident_source_external_id"),
-        Index("ix_incident_status_resolved_at", "status", "resolved_at", "department_id", "position",
-              "received_at", "version", "first_answer_due", "resolve_due", "urgency", "escalated_due"),
+        # the board's windows (mcu.lanes.on_board): «Решено» by resolved_at, «Ответ дан» (resolved_at is NULL) by
+        # answered_at; one index for both, so an insert maintains no more indexes than before (migration 0012)
+        Index("ix_incident_status_resolved_answered", "status", "resolved_at", "answered_at", "department_id",
+              "position", "received_at", "version", "first_answer_due", "resolve_due", "urgency", "escalated_due"),
         # the deadline sweep's work list: cards whose urgency changes at or before a moment
         Index("ix_incident_urgency_next_at", "urgency_next_at", sqlite_where=text("urgency_next_at IS NOT NULL"),
               postgresql_where=text("urgency_next_at IS NOT NULL")),

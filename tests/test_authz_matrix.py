@@ -33,7 +33,7 @@ from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from mcu.extensions import db
-from mcu.models import Department, FeedSource, Incident, Photo, RoutingRule, User
+from mcu.models import Department, FeedSource, Incident, Photo, RoutingRule, Topic, User
 from mcu.security import LAST_SEEN_KEY
 
 ROLES = ("admin", "operator", "head", "field", "viewer", "anonymous")
@@ -137,6 +137,8 @@ MATRIX = [
         data={"keyword": "новое правило", "department": "{own_department}"}),
     Row("rules.toggle", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"rule_id": "{rule}"}),
     Row("rules.delete", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"rule_id": "{rule}"}),
+    Row("rules.route_topic", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"topic_id": "{topic}"},
+        data={"department": "{other_department}"}),
     # people (mcu/users): admins manage everyone; everyone changes only their own password
     Row("users.create", None, (OK, DENY, DENY, DENY, DENY, LOGIN),
         data={"login": "novyi.sotrudnik", "name": "Новый сотрудник", "role": "operator", "password": "dlinnyi-parol"}),
@@ -255,6 +257,7 @@ def snapshot(app) -> dict:
         state["sources"] = [tuple(row) for row in db.session.execute(
             select(FeedSource.id, FeedSource.name, FeedSource.url, FeedSource.enabled, FeedSource.interval_seconds,
                    FeedSource.field_mapping).order_by(FeedSource.id))]
+        state["topics"] = db.session.execute(select(Topic.id, Topic.department_id).order_by(Topic.id)).all()
         state["rules"] = db.session.execute(select(RoutingRule.id, RoutingRule.keyword, RoutingRule.enabled)
                                             .order_by(RoutingRule.id)).all()
     return state

@@ -77,6 +77,27 @@ def test_the_search_migration_fills_the_stems_of_messages_already_there(empty_ap
         assert db.session.scalars(select(Incident.external_id).where(condition(parse("ямой")))).all() == ["2"]
 
 
+def test_the_importmap_migration_gives_answered_messages_their_moment(empty_app):
+    """«Ответ дан» stored without its moment gets its last change; other rows and known moments are left alone."""
+    migrate(empty_app, upgrade, "0006_search_stems")
+    with empty_app.app_context():
+        for key, status, answered in (("1", "answered", None), ("2", "answered", "2026-11-29 08:00:00"),
+                                      ("3", "new", None)):
+            db.session.execute(text(
+                "INSERT INTO incident (source, external_id, content_hash, platform, author, text, url, address, "
+                "search_text, status, received_at, answered_at, answer_text, reason, version, position, urgent, "
+                "created_at, updated_at) VALUES ('old', :key, '', '', '', 'Яма', '', '', 'яма', :status, :received, "
+                ":answered, '', '', 1, 0, :no, :received, :updated)"),
+                {"key": key, "status": status, "answered": answered, "received": "2026-11-28 10:00:00",
+                 "updated": "2026-11-30 10:00:00", "no": False})
+        db.session.commit()
+    migrate(empty_app, upgrade)
+    with empty_app.app_context():
+        moments = db.session.execute(select(Incident.external_id, Incident.answered_at).order_by(Incident.id)).all()
+    assert [(key, at and at.strftime("%d.%m %H:%M")) for key, at in moments] == [
+        ("1", "30.11 10:00"), ("2", "29.11 08:00"), ("3", None)]
+
+
 def test_the_comparison_leaves_out_only_the_search_index():
     """The drift check skips the FTS5 tables and the functional GIN index, which no model can describe, and
     nothing else: a table or index of the models missing from the database is still drift."""

@@ -50,6 +50,11 @@ def test_the_seed_2021_figures_from_ingested_messages(app, client, auth, make):
         result = upsert_incidents(seed_records(), "cur")
     assert result.created == 14_827 + 13_120 and not result.errors
     auth.as_role(make, "viewer")
+    assert_seed_figures(client)
+
+
+def assert_seed_figures(client):
+    """The seed's 2021 figures on /reports?year=2021, in its paragraph and in both exports."""
     page = client.get("/reports?year=2021")
     assert page.status_code == 200
     tables, paragraph = page_tables(page.get_data(as_text=True))

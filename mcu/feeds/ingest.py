@@ -229,11 +229,15 @@ def _create(creates, source_name, feed_source_id, channels, default_channel_id, 
         resolved_at = (rec.answered_at or received) if status == RESOLVED else None
         if answered_at is not None:
             answered[rec.external_id] = (received, answered_at)
+        # «Ответ дан» without its moment: no later than now, no earlier than receipt; the board's «Ответ дан» shows
+        # the answers of the solved window (mcu.lanes.on_board), so it is the receipt, as «Решено» does above. No
+        # first answer is stamped from it: reports count only answers whose moment is known.
+        shown_answered = answered_at if answered_at is not None or status != ANSWERED else received
         rows.append((
             source_name, rec.external_id, raw_text, digest, updated_db, feed_source_id, channel_id,
             rec.platform, rec.author, rec.text, rec.url, rec.address, rec.lat, rec.lon,
             folded, stems(folded), topic_id, dep, status, received_db, when(first_answer_due(received, rec.urgent)),
-            None if answered_at is None else when(answered_at), None if resolved_at is None else when(resolved_at),
+            None if shown_answered is None else when(shown_answered), None if resolved_at is None else when(resolved_at),
             rec.answer_text, "", 1, 0, bool(rec.urgent), now_db, now_db))
         reasons[rec.external_id] = (status, why)
         lanes.add(dep)

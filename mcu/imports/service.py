@@ -2,7 +2,7 @@
 them in chunks; a big file does both in a job (`mcu.jobs.import_file`) that reports progress and can be cancelled.
 The same verbs serve the upload pages and `flask import`."""
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -17,6 +17,8 @@ from ..timefmt import city_tz
 from . import limits as limits_module
 from . import table as table_module
 from .limits import Limits
+from .mapping import Mapper
+from .matching import Reference, Tally
 from .table import TableError, number
 from .uploads import Folder, NoSpace, Upload
 
@@ -83,12 +85,15 @@ def parse(folder: Folder, upload: Upload, limits: Limits, tz, report=None) -> Up
     package = limits_module.check(path, upload.filename, limits)
     limits_module.scan(path, package, limits)
     upload.step = "parsing"
+    tally = Tally(Reference.load(), int(current_app.config["IMPORT_MAP_MAX_VALUES"]))
     with table_module.opened(path, package.kind, limits.max_rows, package.sheet) as table, \
             folder.rows_writer(upload.token) as write:
         upload.headers, upload.columns, upload.unknown = table.headers, table.columns, table.unknown
         upload.raw_keys = list(dict.fromkeys(h or f"Столбец {i + 1}" for i, h in enumerate(table.headers)))
         next_report, last = limits.chunk_rows, time.monotonic()
         for item in table_module.records(table, tz):
+            if not isinstance(item, RowError) and (wrong := tally.add(item)):
+                item = RowError(item.external_id, wrong)
             if isinstance(item, RowError):
                 upload.error_count += 1
                 if len(upload.errors) < ERRORS_KEPT:
@@ -103,6 +108,7 @@ def parse(folder: Folder, upload: Upload, limits: Limits, tz, report=None) -> Up
                 report(upload)
                 next_report, last = table.reader.rows_read + limits.chunk_rows, time.monotonic()
         upload.rows_read, upload.fraction = table.reader.rows_read, 1.0
+    upload.unmatched = tally.result()
     upload.step = "parsed"
     folder.save(upload)
     return upload
@@ -128,18 +134,23 @@ def store(folder: Folder, upload: Upload, limits: Limits, report=None, source: s
     (it may raise Cancelled: what is stored stays). The stored upload's files are removed, its state kept."""
     upload.step = "storing"
     upload.stored = upload.created = upload.updated = upload.unchanged = upload.store_error_count = 0
-    upload.store_errors = []
+    upload.skipped, upload.store_errors = 0, []
+    mapper = Mapper.prepare(upload.unmatched, upload.mapping, datetime.now(UTC))
+    upload.made = mapper.created
     for chunk in folder.rows(upload.token, upload.raw_keys, limits.chunk_rows):
         if report:  # before each chunk: a cancel asked meanwhile stores nothing more
             report(upload)
-        result = upsert_incidents(chunk, source, default_channel=default_channel)
+        records, skipped, unmapped = mapper.apply(chunk)
+        result = upsert_incidents(records, source, default_channel=default_channel)
         upload.stored += len(chunk)
+        upload.skipped += skipped
         upload.created += result.created
         upload.updated += result.updated
         upload.unchanged += result.unchanged
-        upload.store_error_count += len(result.errors)
+        errors = [(row, message) for row, message in unmapped] + [(e.row, e.message) for e in result.errors]
+        upload.store_error_count += len(errors)
         room = max(ERRORS_KEPT - len(upload.store_errors), 0)
-        upload.store_errors.extend([_cut(e.row), _cut(e.message)] for e in result.errors[:room])
+        upload.store_errors.extend([_cut(row), _cut(message)] for row, message in errors[:room])
         upload.fraction = upload.stored / max(upload.records, 1)
     upload.step = "done"
     folder.save(upload)

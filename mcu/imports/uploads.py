@@ -59,10 +59,14 @@ class Upload:
     first: list = field(default_factory=list)  # the first records as the preview shows them (texts cut)
     errors: list = field(default_factory=list)  # the first rows that could not be read, as [row, message]
     error_count: int = 0
+    unmatched: dict = field(default_factory=dict)  # names the reference does not know: {field: [[name, rows]]}
+    mapping: dict = field(default_factory=dict)  # what was chosen for them: {field: {normal form: choice}}
     stored: int = 0  # records handed to the database so far
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: int = 0  # rows left out by the operator's choice («пропустить строки»)
+    made: list = field(default_factory=list)  # reference values this import created, as [field, name, note]
     store_errors: list = field(default_factory=list)  # the first records ingestion refused, as [id, message]
     store_error_count: int = 0
     message: str = ""  # why it was refused, failed or stopped (Russian, for the page)

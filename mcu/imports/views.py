@@ -10,7 +10,8 @@ from jinja2_fragments.flask import render_block
 from ..errors import page as error_page
 from ..roles import can
 from ..web import is_htmx
-from . import service
+from . import mapping, service
+from .matching import FIELD_TITLES, Reference
 from .table import FIELD_NAMES, TableError, number
 from .uploads import FULL_DISK, NoSpace, TooBig
 
@@ -141,12 +142,20 @@ def show(token: str):
     if is_htmx():  # the job has ended: its page takes over
         return "", 200, {"HX-Redirect": url_for("imports.show", token=token), "Vary": "HX-Request"}
     if upload.step == "parsed":
-        return render_template("imports/preview.html", upload=upload, first=service.first_records(upload),
-                               field_names=FIELD_NAMES)
+        return _preview(upload)
     if upload.step == "done":
-        return render_template("imports/result.html", upload=upload)
+        return render_template("imports/result.html", upload=upload, made=mapping.created_lines(upload.made))
     return render_template("imports/stopped.html", upload=upload,
                            can_store=service.can_store_again(folder, upload))
+
+
+def _preview(upload, errors=(), chosen=None) -> str:
+    """The preview: columns, first rows, row errors, and a select for each name the reference does not know."""
+    reference = Reference.load() if upload.unmatched else None
+    return render_template("imports/preview.html", upload=upload, first=service.first_records(upload),
+                           field_names=FIELD_NAMES, field_titles=FIELD_TITLES, reference=reference,
+                           creatable=mapping.CREATABLE, form_name=mapping.form_name, mapping_errors=errors,
+                           chosen=chosen or {})
 
 
 @bp.post("/<token>")
@@ -159,6 +168,12 @@ def confirm(token: str):
     if not service.can_store_again(folder, upload):
         flash(_("Этот файл уже импортируется или импортирован."), "info")
         return redirect(url_for("imports.show", token=token), 303)
+    if upload.step == "parsed":  # the names the reference does not know: as the operator chose, checked here
+        choices, errors = mapping.read_form(upload.unmatched, request.form, Reference.load())
+        if errors:
+            return _preview(upload, errors=errors, chosen=request.form), 400
+        upload.mapping = choices
+        folder.save(upload)
     try:
         if upload.background:
             service.enqueue(folder, upload, "store")
@@ -166,8 +181,7 @@ def confirm(token: str):
             service.store(folder, upload, limits)
     except service.QueueDown as exc:
         flash(str(exc), "error")
-        return render_template("imports/preview.html", upload=upload, first=service.first_records(upload),
-                               field_names=FIELD_NAMES), 503, {"Retry-After": str(RETRY_AFTER_QUEUE_DOWN)}
+        return _preview(upload, chosen=request.form), 503, {"Retry-After": str(RETRY_AFTER_QUEUE_DOWN)}
     except NoSpace:
         return _full_disk()
     return redirect(url_for("imports.show", token=token), 303)

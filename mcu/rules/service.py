@@ -32,6 +32,24 @@ def add(keyword: str, department_id: int | None, topic_id: int | None = None) ->
     return rule
 
 
+def unrouted_topics() -> list[Topic]:
+    """Topics without a department (made by an import, or «Прочее»): their messages go by the keyword rules."""
+    return list(db.session.scalars(db.select(Topic).where(Topic.department_id.is_(None)).order_by(Topic.name)))
+
+
+def route_topic(topic_id: int, department_id: int | None) -> Topic | None:
+    """Give a topic its department: new messages of that topic go there (messages already routed stay where they
+    are). None when there is no such topic; a RuleError for a department that does not exist."""
+    topic = db.session.get(Topic, topic_id)
+    if topic is None:
+        return None
+    if department_id is None or db.session.get(Department, department_id) is None:
+        raise RuleError("Выберите подразделение.")
+    topic.department_id = department_id
+    db.session.commit()
+    return topic
+
+
 def toggle(rule_id: int) -> RoutingRule | None:
     rule = db.session.get(RoutingRule, rule_id)
     if rule is not None:

@@ -26,7 +26,7 @@ def index(error: str | None = None, form: dict | None = None):
     """Every rule in the order it is tried, and the form for a new one."""
     _allowed()
     return render_template("rules/index.html", rules=service.rules(), lookups=load_lookups(), error=error,
-                           form=form or {})
+                           form=form or {}, unrouted=service.unrouted_topics())
 
 
 @bp.post("/")
@@ -40,6 +40,19 @@ def add():
         service.add(form["keyword"], _int(form["department"]), _int(form["topic"]))
     except service.RuleError as exc:
         return index(error=str(exc), form=form), 400
+    return redirect(url_for("rules.index"), 303)
+
+
+@bp.post("/topics/<int:topic_id>")
+@login_required
+def route_topic(topic_id: int):
+    """Give a topic without a department (e.g. one an import created) its department."""
+    _allowed()
+    try:
+        if service.route_topic(topic_id, _int(request.form.get("department"))) is None:
+            abort(404, _("Такой тематики нет."))
+    except service.RuleError as exc:
+        return index(error=str(exc)), 400
     return redirect(url_for("rules.index"), 303)
 
 

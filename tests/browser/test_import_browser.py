@@ -72,3 +72,33 @@ def test_the_progress_bar_moves_and_cancel_stops_the_import(app, make, desktop_p
     with app.app_context():
         assert db.session.scalar(select(func.count(Incident.id))) == 1000
     page.watch.assert_clean()
+
+
+def test_the_preview_asks_what_each_unknown_name_is(app, make, desktop_page, sign_in, monkeypatch, tmp_path):
+    """A channel and a status the reference does not know: the form cannot be sent until each is chosen, and the
+    choices are what gets stored."""
+    monkeypatch.setitem(app.config, "IMPORT_UPLOAD_DIR", str(tmp_path / "uploads"))
+    data = ("ID;Дата поступления;Канал;Текст;Статус\n"
+            "P-1;01.12.2026 09:00;Паблики Хабаровска;Яма у школы;Новое\n"
+            "P-2;01.12.2026 09:05;Паблики Хабаровска;Яма во дворе;Непонятно\n").encode()
+    page = desktop_page
+    sign_in(page, "operator")
+    page.goto("/import/")
+    page.locator("#import-file").set_input_files(files=[{"name": "паблики.csv", "mimeType": "text/csv",
+                                                         "buffer": data}])
+    page.get_by_role("button", name="Проверить файл").click()
+    channel = page.get_by_label("Что делать со значением «Паблики Хабаровска»")
+    status = page.get_by_label("Что делать со значением «Непонятно»")
+    expect(page.locator("table[data-field=channel] tbody td").nth(1)).to_have_text("2")
+    expect(channel).to_have_value("")  # nothing chosen for the operator
+    confirm = page.get_by_role("button", name="Импортировать 2")
+    confirm.click()  # nothing chosen: the browser keeps the form (the server would refuse it too)
+    expect(page.locator("#import-mapping-title")).to_be_visible()
+    channel.select_option(label="Сообщения в пабликах")
+    status.select_option(label="пропустить эти строки")
+    confirm.click()
+    expect(page.locator(".notice")).to_contain_text("Создано: 1")
+    expect(page.get_by_text("Пропущено по вашему выбору строк: 1.")).to_be_visible()
+    with app.app_context():
+        assert [i.channel.code for i in db.session.scalars(select(Incident))] == ["public"]
+    page.watch.assert_clean()
