@@ -81,6 +81,15 @@
     if (cancel) { cancel.closest("dialog").close(); }
   });
 
+  // «Ответить…»: choosing a template puts its text (already filled in for this message) in the answer box.
+  document.addEventListener("change", function (evt) {
+    var select = evt.target.closest && evt.target.closest("select.answer-template");
+    if (!select) { return; }
+    var option = select.options[select.selectedIndex];
+    var box = document.getElementById(select.getAttribute("aria-controls"));
+    if (box && option && option.hasAttribute("data-body")) { box.value = option.getAttribute("data-body"); box.focus(); }
+  });
+
   // A closed dialog (Отмена, Esc) puts a dropped card back and leaves the page as it was.
   document.addEventListener("close", function (evt) {
     if (evt.target.matches && evt.target.matches("#move-dialog-slot dialog")) {
