@@ -127,7 +127,8 @@ def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text
             f'<b>{ctx.topics.get(topic_id) or words["no_topic"]}{urgent_mark}'
             f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span>{channel}</span>'
             f'<time title="{_short(received_at, ctx.tz)}">')
-    mid = "</time></small>" + (f"<small><span>{assignee}</span></small>" if assignee else "")
+    mid = "</time></small>" + (f'<small><span class="card-assignee" title="{assignee}">{assignee}</span></small>'
+                               if assignee else "")
     tail = (f'</a><button type="button" class="card-move" '
             f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
     if due is None:

@@ -15,7 +15,7 @@ from ..lanes import UNROUTED_KEY
 from ..models import Incident
 from ..timefmt import city_tz
 from ..web import is_htmx, whole_number
-from ..workflow import BOARD_COLUMNS, STATUS_NAMES
+from ..workflow import BOARD_COLUMNS, NEEDS_ANSWER, STATUS_NAMES
 from . import verbs
 from .cells import render_cells
 from .menu import SECTIONS, menu_context
@@ -185,7 +185,10 @@ def move(incident_id: int):
             # a drop on a column that asks for an answer or a reason: ask for it in place, on that column, with
             # nothing red yet (nothing was typed); the card stays where it was dropped until sent or cancelled
             db.session.rollback()
-            dialog = render_template("incidents/_move_dialog.html", prompt=exc.notice, **menu_context(
+            asked = form.get("to_status", "")
+            prompt = exc.notice if asked not in NEEDS_ANSWER else _(
+                "Напишите ответ жителю и отправьте: тогда сообщение перейдёт в «%(s)s».", s=STATUS_NAMES[asked])
+            dialog = render_template("incidents/_move_dialog.html", prompt=prompt, **menu_context(
                 exc.incident, {**form.to_dict(), "form_token": ""}, "", "move"))
             return render_template("incidents/_result.html", notice="", ok=False, cells="",
                                    dialog=Markup(dialog)), 422
