@@ -54,7 +54,7 @@ def test_drop_on_answered_asks_for_the_answer_in_place(app, make, desktop_page, 
     dialog = page.locator("#move-dialog")
     expect(dialog).to_be_visible()
     dialog.locator(".move-form textarea[name=text]").fill("Яму засыплем до пятницы")
-    dialog.locator("button[type=submit]").click()
+    dialog.get_by_role("button", name="Переместить").click()
     expect(cards(page, roads, "answered").locator(f"#incident-{incident_id}")).to_be_visible()
     expect(dialog).to_have_count(0)
     assert status_of(app, incident_id) == "answered"
