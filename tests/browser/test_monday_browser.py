@@ -10,6 +10,8 @@ from mcu.extensions import db
 from mcu.models import Event, Incident
 from mcu.shortcuts.models import AnswerTemplate
 
+from .conftest import log_in, login_name, open_page
+
 
 def cell(page, department_id, status):
     return page.locator(f"#cell-{department_id}-{status} ol.cards")
@@ -147,3 +149,54 @@ def test_operator_reroutes_from_the_card_menu_and_a_stay_is_not_reported_as_a_mo
         kinds = [e.kind for e in db.session.scalars(db.select(Event).where(Event.incident_id == incident_id))]
     assert kinds == ["department"]
     assert page.watch.page_errors == [] and page.watch.csp_violations() == []  # (the refused stay is a 400)
+
+
+LAYOUTS = [(1024, 768), (1366, 768), (1920, 1080)]
+COLUMN_BOXES = """() => {
+  const out = {scroll: document.documentElement.scrollWidth, width: window.innerWidth, cells: [], heads: []};
+  document.querySelectorAll('#lanes .cell').forEach(c => {
+    const r = c.getBoundingClientRect();
+    out.cells.push({id: c.id, left: r.left, right: r.right});
+    const t = c.querySelector('.cell-title').getBoundingClientRect();
+    const n = c.querySelector('.count').getBoundingClientRect();
+    out.heads.push({id: c.id, titleRight: t.right, titleTop: t.top, titleBottom: t.bottom, countLeft: n.left,
+                    countTop: n.top, countBottom: n.bottom, countRight: n.right, cellRight: r.right});
+  });
+  return out;
+}"""
+
+
+def test_every_column_on_screen_at_1024_1366_and_1920(app, make, browser, live_url):
+    roads = make.department("Дороги")
+    worker = make.user("field", "Дороги", name="Павел Ремизов-Старобельский")
+    for status in ("new", "in_progress", "interim", "returned", "answered", "resolved"):
+        make.incident(text="Длинный текст сообщения про яму у дома, который не помещается в узкую колонку " * 2,
+                      status=status, assignee_id=worker, department_id=roads, platform="vk",
+                      resolved_at=datetime.now(ZoneInfo("UTC")))
+    head, operator = make.user("head", "Дороги"), make.user("operator")
+    for who, (width, height) in [(head, size) for size in LAYOUTS] + [(operator, LAYOUTS[0])]:
+        context, page = open_page(browser, live_url, {"viewport": {"width": width, "height": height}})
+        try:
+            log_in(page, login_name(app, who))
+            found = page.evaluate(COLUMN_BOXES)
+            assert found["scroll"] <= width, (width, found["scroll"])  # no sideways scrolling
+            assert len(found["cells"]) == (6 if who == head else 6 * page.locator("#lanes .lane").count())
+            # no technical codes on cards: a platform's code is named
+            expect(page.locator(f"#cell-{roads}-new .card small span").first).to_have_text(
+                "Инцидент-менеджмент ЦУР · ВКонтакте")
+            for box in found["cells"]:
+                assert 0 <= box["left"] and box["right"] <= width, (width, box)
+            for head_box in found["heads"]:
+                overlaps = (head_box["titleRight"] + 4 > head_box["countLeft"]  # at least 4 px between them
+                            and head_box["titleBottom"] > head_box["countTop"]
+                            and head_box["countBottom"] > head_box["titleTop"])
+                assert not overlaps, (width, head_box)  # «ПРОМЕЖУТОЧНЫЙ ОТВЕТ0» never again
+                assert head_box["countRight"] <= head_box["cellRight"] + 0.5, (width, head_box)
+            # the whole name where there is room, and as a tooltip always
+            names = page.locator(".card-assignee")
+            expect(names.first).to_have_attribute("title", "Павел Ремизов-Старобельский")
+            assert all(n.evaluate("e => e.scrollWidth <= e.clientWidth && e.textContent.indexOf('…') < 0")
+                       for n in names.all()), width
+            page.watch.assert_clean()
+        finally:
+            context.close()
