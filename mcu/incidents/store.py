@@ -5,6 +5,7 @@ records history and ends with ``finish`` (board version bumped, one commit), so 
 two writers both win. Nothing here knows of ``request``.
 """
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -125,13 +126,24 @@ def department_name(department_id) -> str:
     return department.short_name if department else str(department_id)
 
 
+BATCH = "mcu_batch"  # session flag: verbs flush instead of committing, the batch commits (or rolls back) once
+
+
+def in_batch() -> bool:
+    """True while verbs run as parts of one bulk action (``batch``)."""
+    return bool(db.session.info.get(BATCH))
+
+
 def retrying(fn):
-    """Run a verb, retrying when SQLite refuses a write on a stale read snapshot (another writer won)."""
+    """Run a verb, retrying when SQLite refuses a write on a stale read snapshot (another writer won); within a
+    batch the whole batch retries instead (a retry of one verb would lose the others' rolled-back writes)."""
     def wrapper(*args, **kwargs):
         for attempt in range(4):
             try:
                 return fn(*args, **kwargs)
             except OperationalError as exc:
+                if in_batch():
+                    raise
                 db.session.rollback()
                 if "locked" not in str(exc) or attempt == 3:
                     raise
@@ -174,7 +186,11 @@ def used_once(token: str | None, user) -> FormUse | None:
 
 def commit(user, once: str | None, incident_id: int | None) -> None:
     """Commit the change, and with it the form's one-time token: a second submission of the same form fails on
-    the token in the database (whichever process serves it) and becomes a Repeat, with nothing written."""
+    the token in the database (whichever process serves it) and becomes a Repeat, with nothing written. Within a
+    batch it only flushes: the batch commits every card's change at once."""
+    if in_batch():
+        db.session.flush()
+        return
     if once:
         db.session.add(FormUse(token=once[:64], user_id=user.id, incident_id=incident_id))
     try:
@@ -192,3 +208,18 @@ def finish(incident_id: int, cells: set, user, once: str | None = None) -> Outco
     lanes = bump(department for department, _status in cells)
     commit(user, once, incident_id)
     return Outcome(_fresh(incident_id), cells, lanes=lanes)
+
+
+@contextmanager
+def batch(user, once: str | None):
+    """Run several verbs as one transaction: all of them are committed (with the form's one-time token) or, when
+    any one refuses, none."""
+    db.session.info[BATCH] = True
+    try:
+        yield
+    except BaseException:
+        db.session.info.pop(BATCH, None)
+        db.session.rollback()
+        raise
+    db.session.info.pop(BATCH, None)
+    commit(user, once, None)
