@@ -87,7 +87,8 @@ class CardContext:
         topics, channels, users, key = names
         return cls(now, tz, text_chars, escape(detail_prefix), topics, channels, users,
                    {"no_topic": escape(_("Без тематики")), "urgent": escape(_("срочно")),
-                    "due": escape(_("до")), "move": escape(_("Переместить")), "now": _("сейчас"), "min": _("%(n)d мин"),
+                    "due": escape(_("до")), "move": escape(_("Действия с сообщением")),
+                    "pick": escape(_("Выбрать")), "now": _("сейчас"), "min": _("%(n)d мин"),
                     "hours": _("%(n)d ч"), "days": _("%(n)d д"), **due_words(),
                     "escalated": escape(_("Эскалация"))}, key)
 
@@ -131,7 +132,8 @@ def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text
     mid = "</time></small>" + (f'<small><span class="card-assignee" title="{assignee}">{assignee}</span></small>'
                                if assignee else "")
     tail = (f'</a><button type="button" class="card-move" '
-            f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
+            f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button>'
+            f'<input type="checkbox" class="card-pick" aria-label="{words["pick"]} №{ident}"></li>')
     if due is None:
         return head, mid, tail, None, ""
     return head, mid, tail, int(due.timestamp()), f'<span class="due-at">{words["due"]} {_short(due, ctx.tz)}</span>'

@@ -43,7 +43,7 @@ def _params(form) -> dict:
         params["assignee"] = whole_number(raw) if raw else None
         if raw and params["assignee"] is None:
             raise batch.BulkError(_("Такого сотрудника нет."), 400)
-        if "assignee" not in form:
+        if not raw:  # taking the worker off many cards at once is not offered
             raise batch.BulkError(_("Выберите исполнителя."), 400)
     if action == "route":
         try:

@@ -97,6 +97,15 @@ def for_department(department_id) -> list[AnswerTemplate]:
                               .order_by(AnswerTemplate.department_id.is_(None), AnswerTemplate.title).limit(200)).all()
 
 
+def usable_templates(user) -> list[AnswerTemplate]:
+    """The templates a person may answer many cards with: their department's and the city-wide ones (an admin:
+    every one; a template of another department is refused card by card)."""
+    if user.role == ADMIN:
+        return db.session.scalars(select(AnswerTemplate).order_by(AnswerTemplate.department_id.is_not(None),
+                                                                  AnswerTemplate.title).limit(200)).all()
+    return for_department(user.department_id)
+
+
 def load_template(template_id: int, user, for_use: bool = False) -> AnswerTemplate:
     """A template this person may edit (or, ``for_use``, may answer with); ShortcutError 404 otherwise."""
     found = db.session.get(AnswerTemplate, template_id)

@@ -200,3 +200,77 @@ def test_every_column_on_screen_at_1024_1366_and_1920(app, make, browser, live_u
             page.watch.assert_clean()
         finally:
             context.close()
+
+
+def test_head_works_many_cards_at_once_and_the_selection_survives_a_redraw(app, make, desktop_page, sign_in,
+                                                                           monkeypatch):
+    from mcu.incidents import verbs
+    from mcu.models import User
+    from mcu.timefmt import city_tz
+    monkeypatch.setitem(app.config, "BOARD_POLL_SECONDS", 1)
+    page = desktop_page
+    roads = make.department("Дороги")
+    new_cards = [make.incident(text=f"Яма номер {n}") for n in range(4)]  # newest on top: 3, 2, 1, 0
+    returned = [make.incident(text=f"Вернули {n}", status="returned") for n in range(2)]
+    elsewhere = make.incident(text="Эту переместит другой", status="interim")
+    admin = make.user("admin")
+    sign_in(page, "head", "Дороги")
+    bar = page.locator("#bulk-bar")
+    expect(bar).to_be_hidden()
+    # shift-click: a range of the column
+    page.locator(f"#incident-{new_cards[3]} .card-pick").click()
+    page.locator(f"#incident-{new_cards[1]} .card-pick").click(modifiers=["Shift"])
+    expect(bar).to_be_visible()
+    expect(bar.locator(".bulk-count")).to_have_text("3")
+    # «выбрать все в колонке»
+    page.locator(f"#cell-{roads}-returned .cell-pick").click()
+    expect(bar.locator(".bulk-count")).to_have_text("5")
+    # another person's change redraws the lane: the picked cards stay picked
+    with app.app_context():
+        verbs.move_incident(elsewhere, db.session.get(User, admin), cfg=app.config, tz=city_tz(),
+                            to_status="in_progress", before="top")
+    expect(cell(page, roads, "in_progress").locator(f"#incident-{elsewhere}")).to_be_visible()
+    for card in (*new_cards[1:], *returned):
+        expect(page.locator(f"#incident-{card} .card-pick")).to_be_checked()
+    expect(page.locator(f"#incident-{new_cards[0]} .card-pick")).not_to_be_checked()
+    # one card changes meanwhile: the action is refused, names it, and changes none
+    with app.app_context():
+        verbs.assign(returned[0], db.session.get(User, admin), None, 1)
+    bar.get_by_role("button", name="Взять в работу").click()
+    expect(page.locator("#board-notice [role=alert]")).to_contain_text(f"№{returned[0]}")
+    assert all(stored(app, c).status == "new" for c in new_cards[1:])
+    # picked again at its version now, the action goes through for all five, one history line each
+    page.locator(f"#incident-{returned[0]} .card-pick").click()
+    page.locator(f"#incident-{returned[0]} .card-pick").click()
+    bar.get_by_role("button", name="Взять в работу").click()
+    expect(page.locator("#board-notice")).to_contain_text("изменено карточек — 5")
+    expect(bar).to_be_hidden()
+    for card in (*new_cards[1:], *returned):
+        expect(cell(page, roads, "in_progress").locator(f"#incident-{card}")).to_be_visible()
+        with app.app_context():
+            assert [e.kind for e in db.session.scalars(db.select(Event).where(Event.incident_id == card))
+                    if e.user_id != admin] == ["status"]
+    assert stored(app, new_cards[0]).status == "new"
+
+
+def test_operator_reroutes_and_merges_many_cards(app, make, desktop_page, sign_in):
+    page = desktop_page
+    transport = make.department("Транспорт")
+    unrouted = [make.incident(text=f"Автобус {n}", department_id=None) for n in range(2)]
+    original, dup1, dup2 = (make.incident(text=f"Дубль {n}") for n in range(3))
+    sign_in(page, "operator")
+    bar = page.locator("#bulk-bar")
+    page.locator("#cell-unrouted-new .cell-pick").click()
+    expect(bar.locator(".bulk-count")).to_have_text("2")
+    bar.locator("select[name=to_department]").select_option(str(transport))
+    bar.get_by_role("button", name="Переадресовать").click()
+    for card in unrouted:
+        expect(cell(page, transport, "new").locator(f"#incident-{card}")).to_be_visible()
+    for card in (dup1, dup2):
+        page.locator(f"#incident-{card} .card-pick").click()
+    bar.locator("input[name=original]").fill(str(original))
+    bar.get_by_role("button", name="Отметить дубликатами").click()
+    expect(page.locator("#board-notice")).to_contain_text("изменено карточек — 2")
+    expect(page.locator(f"#incident-{dup1}")).to_have_count(0)
+    assert stored(app, dup2).duplicate_of_id == original
+    page.watch.assert_clean()
