@@ -51,10 +51,6 @@ def numbers(ids) -> str:
 def _check(user, action: str, cards: list[tuple[int, int]], limit: int) -> dict:
     """Refuse before writing anything: an unknown action, a role without the right, too many or no cards, cards out
     of reach, cards changed since the user saw them (all of them named). The cards as stored, by id."""
-    if action not in ACTIONS:
-        raise BulkError(_("Такого действия нет."), 400)
-    if not can(user.role, ACTIONS[action]):
-        raise BulkError(_("Это действие вам недоступно."), 403)
     if not cards:
         raise BulkError(_("Выберите карточки."), 400)
     if len(cards) > limit:
@@ -128,6 +124,10 @@ def apply(user, action: str, cards: list[tuple[int, int]], params: dict, *, cfg,
 
 
 def _apply(user, action, cards, params, cfg, tz, once) -> BulkOutcome:
+    if action not in ACTIONS:
+        raise BulkError(_("Такого действия нет."), 400)
+    if not can(user.role, ACTIONS[action]):
+        raise BulkError(_("Это действие вам недоступно."), 403)
     params = _params(user, action, params)
     found = _check(user, action, cards, cfg["BULK_MAX_CARDS"])
     original = params.get("original")
