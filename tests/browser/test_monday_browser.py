@@ -274,3 +274,37 @@ def test_operator_reroutes_and_merges_many_cards(app, make, desktop_page, sign_i
     expect(page.locator(f"#incident-{dup1}")).to_have_count(0)
     assert stored(app, dup2).duplicate_of_id == original
     page.watch.assert_clean()
+
+
+def test_a_saved_view_is_a_tab_and_its_link_shows_a_colleague_the_same(app, make, browser, live_url):
+    roads = make.department("Дороги")
+    worker = make.user("field", "Дороги")
+    make.incident(text="Яма без исполнителя")
+    make.incident(text="Яма с исполнителем", assignee_id=worker)
+    head, colleague = make.user("head", "Дороги"), make.user("head", "Дороги")
+    context, page = open_page(browser, live_url, {"viewport": {"width": 1366, "height": 768}})
+    other, other_page = open_page(browser, live_url, {"viewport": {"width": 1366, "height": 768}})
+    try:
+        log_in(page, login_name(app, head))
+        page.get_by_label("Без исполнителя").check()  # the filter applies at once (htmx), the URL follows
+        expect(page.locator("#lanes")).not_to_contain_text("Яма с исполнителем")
+        page.get_by_placeholder("название, например «Мои просроченные»").fill("Дороги без исполнителя")
+        page.get_by_role("button", name="Сохранить вид").click()
+        tab = page.locator(".view-tabs a", has_text="Дороги без исполнителя")
+        expect(tab).to_have_attribute("aria-current", "page")
+        page.locator(".view-tabs a", has_text="Вся доска").click()
+        expect(page.locator("#lanes")).to_contain_text("Яма с исполнителем")
+        tab.click()
+        expect(page.locator("#lanes")).to_contain_text("Яма без исполнителя")
+        expect(page.locator("#lanes")).not_to_contain_text("Яма с исполнителем")
+        link = tab.get_attribute("href")
+        assert "unassigned=1" in link
+        log_in(other_page, login_name(app, colleague))
+        other_page.goto(link)
+        expect(other_page.locator(f"#lane-{roads}")).to_contain_text("Яма без исполнителя")
+        expect(other_page.locator("#lanes")).not_to_contain_text("Яма с исполнителем")
+        expect(other_page.locator(".view-tabs")).not_to_contain_text("Дороги без исполнителя")
+        page.watch.assert_clean()
+    finally:
+        context.close()
+        other.close()
