@@ -101,7 +101,8 @@ def _refused(exc: verbs.ActionError, incident_id: int, cells=(), dialog: str = "
     if is_htmx():
         if exc.incident is not None:
             cells = list(cells) + [(exc.incident.department_id, exc.incident.status)]
-        if not dialog and request.form.get("menu") in SECTIONS and status in (400, 409):
+        typed = status == 409 and request.form.get("text", "").strip() and exc.incident is not None
+        if not dialog and (request.form.get("menu") in SECTIONS and status in (400, 409) or typed):
             dialog = _menu_again(exc, incident_id)
         return render_template("incidents/_result.html", notice="" if dialog else exc.notice, ok=False,
                                cells=render_cells(current_user, cells, request.form.get("board", "")),
@@ -116,7 +117,7 @@ def _menu_again(exc: verbs.ActionError, incident_id: int) -> Markup:
     incident = exc.incident or visible_incident(incident_id)
     values = {**request.form.to_dict(), "version": str(incident.version), "form_token": ""}
     return Markup(render_template("incidents/_move_dialog.html", **menu_context(
-        incident, values, exc.notice, request.form.get("menu", ""))))
+        incident, values, exc.notice, request.form.get("menu") or "move")))
 
 
 def once_per_form(view):
