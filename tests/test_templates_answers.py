@@ -95,3 +95,15 @@ def test_the_card_menu_offers_own_and_city_wide_templates_filled_and_escaped(app
     assert 'data-body="По адресу ул. &#34;Ленина&#34; &lt;5&gt; выедем."' in menu
     assert f'data-body="Спасибо, №{incident_id}."' in menu and "Общий &lt;i&gt;" in menu
     assert "Чужой" not in menu
+
+
+def test_after_an_interim_answer_the_answer_boxes_start_empty(app, client, auth, make):
+    incident_id = make.incident(status="interim", answer_text="Промежуточно: бригада выедет завтра")
+    auth.as_role(make, "head", "Дороги")
+    detail = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert 'required></textarea>' in detail and "Промежуточно: бригада выедет завтра</textarea>" not in detail
+    menu = client.get(f"/incidents/{incident_id}/move", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "бригада выедет завтра</textarea>" not in menu
+    # a final answer, once given, is there to be corrected
+    final = make.incident(status="answered", answer_text="Яму заделали")
+    assert "Яму заделали</textarea>" in client.get(f"/incidents/{final}").get_data(as_text=True)
