@@ -6,13 +6,17 @@ from sqlalchemy import select
 from test_moves import events, get, post
 
 from mcu.extensions import db
-from mcu.models import Event
+from mcu.models import Event, LaneState
 from mcu.shortcuts.models import AnswerTemplate
 
 
 def bulk(client, action, cards, **fields):
     data = {"action": action, "card": [f"{i}:{v}" for i, v in cards], **fields}
     return post(client, "/incidents/bulk", data)
+
+
+def lane_version(department_id) -> int:
+    return db.session.scalar(select(LaneState.version).where(LaneState.lane == str(department_id))) or 0
 
 
 def event_count(app) -> int:
@@ -29,7 +33,11 @@ def test_a_head_takes_three_cards_into_work_at_once_each_with_its_history(app, c
     for card in cards:
         assert get(app, card).status == "in_progress" and get(app, card).version == 2
         assert [e[:3] for e in events(app, card)] == [("status", "new", "in_progress")]
-    assert response.headers["X-MCU-Lanes"]
+    # every open screen sees it: the lane's version stepped (once for the whole batch), in the same transaction
+    roads = make.department("Дороги")
+    with app.app_context():
+        assert response.headers["X-MCU-Lanes"] == f"{roads}.{lane_version(roads)}"
+        assert lane_version(roads) >= 1
 
 
 def test_one_stale_card_refuses_the_whole_action_and_names_it(app, client, auth, make):

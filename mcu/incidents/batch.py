@@ -132,7 +132,7 @@ def _apply(user, action, cards, params, cfg, tz, once) -> BulkOutcome:
     found = _check(user, action, cards, cfg["BULK_MAX_CARDS"])
     original = params.get("original")
     done = BulkOutcome()
-    with batch(user, once):
+    with batch(user, once) as lanes:
         for ident, version in cards:
             if action == "merge" and ident == original:
                 continue  # the original itself stays
@@ -146,5 +146,5 @@ def _apply(user, action, cards, params, cfg, tz, once) -> BulkOutcome:
                                 [now] if now is not None else []) from None
             done.changed.append(ident)
             done.cells |= outcome.cells
-            done.lanes.update(outcome.lanes)
+    done.lanes = lanes
     return done

@@ -127,6 +127,7 @@ def department_name(department_id) -> str:
 
 
 BATCH = "mcu_batch"  # session flag: verbs flush instead of committing, the batch commits (or rolls back) once
+BATCH_LANES = "mcu_batch_lanes"  # the lanes the batch's verbs touched, stepped once when it ends
 
 
 def in_batch() -> bool:
@@ -205,6 +206,10 @@ def commit(user, once: str | None, incident_id: int | None) -> None:
 def finish(incident_id: int, cells: set, user, once: str | None = None) -> Outcome:
     """Step the versions of the lanes the change touched and commit it with its history (and the form's one-time
     token); the incident as stored now."""
+    if in_batch():  # the batch steps every lane once at its end; the card is not read back (nobody shows it)
+        db.session.info.setdefault(BATCH_LANES, set()).update(department for department, _status in cells)
+        db.session.flush()
+        return Outcome(None, cells)
     lanes = bump(department for department, _status in cells)
     commit(user, once, incident_id)
     return Outcome(_fresh(incident_id), cells, lanes=lanes)
@@ -212,14 +217,23 @@ def finish(incident_id: int, cells: set, user, once: str | None = None) -> Outco
 
 @contextmanager
 def batch(user, once: str | None):
-    """Run several verbs as one transaction: all of them are committed (with the form's one-time token) or, when
-    any one refuses, none."""
+    """Run several verbs as one transaction: all of them are committed (with the form's one-time token and each
+    touched lane's version stepped once) or, when any one refuses, none. Yields a dict that gets the lanes'
+    versions after the commit."""
     db.session.info[BATCH] = True
+    db.session.info[BATCH_LANES] = set()
+    lanes: dict = {}
     try:
-        yield
+        yield lanes
     except BaseException:
-        db.session.info.pop(BATCH, None)
+        _end_batch()
         db.session.rollback()
         raise
-    db.session.info.pop(BATCH, None)
+    touched = _end_batch()
+    lanes.update(bump(touched))
     commit(user, once, None)
+
+
+def _end_batch() -> set:
+    db.session.info.pop(BATCH, None)
+    return db.session.info.pop(BATCH_LANES, set())
