@@ -131,8 +131,13 @@ def test_operator_reroutes_from_the_card_menu_and_a_stay_is_not_reported_as_a_mo
     page = desktop_page
     roads, transport = make.department("Дороги"), make.department("Транспорт")
     incident_id = make.incident(text="Это про автобус")
+    taken = make.incident(text="Это возьму в работу")
     sign_in(page, "operator")
+    open_menu(page, taken).get_by_role("button", name="Взять в работу").click()  # one tap as an operator too
+    expect(cell(page, roads, "in_progress").locator(f"#incident-{taken}")).to_be_visible()
     dialog = open_menu(page, incident_id)
+    expect(dialog.get_by_text("Назначить…")).to_have_count(0)  # an operator neither assigns nor answers
+    expect(dialog.get_by_text("Ответить…")).to_have_count(0)
     # «Оставить» chosen explicitly with nothing else: no move is reported
     dialog.get_by_label("Оставить «Новое»").check()
     dialog.get_by_role("button", name="Переместить").click()
@@ -308,3 +313,29 @@ def test_a_saved_view_is_a_tab_and_its_link_shows_a_colleague_the_same(app, make
     finally:
         context.close()
         other.close()
+
+
+def test_head_assigns_and_answers_many_cards_with_a_template(app, make, desktop_page, sign_in):
+    page = desktop_page
+    roads = make.department("Дороги")
+    worker = make.user("field", "Дороги", name="Павел Ремизов")
+    cards = [make.incident(text=f"Яма {n}", address=f"ул. Ленина, {n}", status="in_progress") for n in (1, 2)]
+    add_template(app, roads, "Яма заделана", "Яму по адресу {адрес} заделали. Сообщение №{номер}.")
+    sign_in(page, "head", "Дороги")
+    bar = page.locator("#bulk-bar")
+    page.locator(f"#cell-{roads}-in_progress .cell-pick").click()
+    expect(bar.locator(".bulk-count")).to_have_text("2")
+    bar.locator("select[name=assignee]").select_option(label="Павел Ремизов (открыто: 0)")
+    bar.get_by_role("button", name="Назначить").click()
+    expect(page.locator("#board-notice")).to_contain_text("изменено карточек — 2")
+    for card in cards:
+        expect(page.locator(f"#incident-{card} .card-assignee")).to_have_text("Павел Ремизов")
+    page.locator(f"#cell-{roads}-in_progress .cell-pick").click()
+    bar.locator("select[name=template]").select_option(label="Яма заделана")
+    bar.locator("select[name=kind]").select_option("final")
+    bar.get_by_role("button", name="Ответить шаблоном").click()
+    for card, n in zip(cards, (1, 2), strict=True):
+        expect(cell(page, roads, "answered").locator(f"#incident-{card}")).to_be_visible()
+        assert stored(app, card).answer_text == f"Яму по адресу ул. Ленина, {n} заделали. Сообщение №{card}."
+        assert stored(app, card).assignee_id == worker
+    page.watch.assert_clean()
