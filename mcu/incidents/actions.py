@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..extensions import db
+from ..history import EVENT_NAMES
 from ..lanes import UNROUTED_KEY
 from ..models import Incident
 from ..timefmt import city_tz
@@ -116,8 +117,17 @@ def _menu_again(exc: verbs.ActionError, incident_id: int) -> Markup:
     conflict the card as it is now (its version, so sending again applies to what is shown)."""
     incident = exc.incident or visible_incident(incident_id)
     values = {**request.form.to_dict(), "version": str(incident.version), "form_token": ""}
-    return Markup(render_template("incidents/_move_dialog.html", **menu_context(
+    return Markup(render_template("incidents/_move_dialog.html", changed=_what_changed(exc), **menu_context(
         incident, values, exc.notice, request.form.get("menu") or "move")))
+
+
+def _what_changed(exc: verbs.ActionError) -> tuple | None:
+    """The newest history line of a card someone else changed, in words: (what, from, to)."""
+    event = getattr(exc, "last_event", None)
+    if event is None:
+        return None
+    words = (lambda v: str(STATUS_NAMES.get(v, v))) if event.kind == "status" else str
+    return str(EVENT_NAMES.get(event.kind, event.kind)), words(event.from_value or "—"), words(event.to_value or "—")
 
 
 def once_per_form(view):

@@ -111,14 +111,17 @@ def test_move_dialog_asks_before_it_scolds_and_keeps_the_answer_on_a_conflict(ap
     expect(page.get_by_text("Напишите текст ответа.")).to_have_count(1)
     expect(page.locator("#move-dialog [role=alert]")).to_have_count(1)
     # someone else changes the card meanwhile: the typed answer stays, with what changed, and a resend works
+    worker = make.user("field", "Дороги", name="Павел Ремизов")
     with app.app_context():
-        db.session.execute(db.update(Incident).where(Incident.id == incident_id)
-                           .values(urgent=True, version=Incident.version + 1))
-        db.session.commit()
+        from mcu.incidents import verbs
+        from mcu.models import User
+        verbs.assign(incident_id, db.session.get(User, make.user("admin", name="Анна Смирнова")), worker, 1)
     dialog = page.locator("#move-dialog")
     dialog.locator(".move-form textarea[name=text]").fill("Яму засыплем до пятницы")
     dialog.get_by_role("button", name="Переместить").click()
-    expect(page.locator("#move-dialog [role=alert]")).to_contain_text("уже изменил")
+    expect(page.locator("#move-dialog [role=alert]")).to_contain_text("уже изменил(а) Анна Смирнова")
+    expect(page.locator("#move-dialog .changed-what")).to_have_text("Что изменилось: Исполнитель: — → Павел Ремизов.")
+    expect(page.locator("#move-dialog .now")).to_contain_text("исполнитель: Павел Ремизов")
     expect(page.locator("#move-dialog .move-form textarea[name=text]")).to_have_value("Яму засыплем до пятницы")
     assert stored(app, incident_id).status == "new"
     page.locator("#move-dialog").get_by_role("button", name="Переместить").click()
