@@ -107,3 +107,19 @@ def test_after_an_interim_answer_the_answer_boxes_start_empty(app, client, auth,
     # a final answer, once given, is there to be corrected
     final = make.incident(status="answered", answer_text="Яму заделали")
     assert "Яму заделали</textarea>" in client.get(f"/incidents/{final}").get_data(as_text=True)
+
+
+def test_the_assign_menu_counts_each_workers_open_messages_only(app, client, auth, make):
+    roads = make.department("Дороги")
+    anna = make.user("field", "Дороги", name="Анна Занятая")
+    make.user("field", "Транспорт", name="Чужой Исполнитель")
+    for status in ("new", "in_progress", "answered"):
+        make.incident(assignee_id=anna, status=status)
+    make.incident(assignee_id=anna, status="resolved")
+    original = make.incident()
+    make.incident(assignee_id=anna, status="rejected", duplicate_of_id=original)
+    card = make.incident(department_id=roads)
+    auth.as_role(make, "head", "Дороги")
+    menu = client.get(f"/incidents/{card}/move", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Анна Занятая</span> <small class=\"muted\">открыто: 3</small>" in menu
+    assert "Чужой Исполнитель" not in menu
