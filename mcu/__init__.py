@@ -51,11 +51,12 @@ def create_app(test_config=None):
         reports,
         rules,
         security,
+        shortcuts,
         sources,
         timefmt,
         users,
     )
-    for area in (auth, board, incidents, field, sources, imports, rules, users, notifications, reports):
+    for area in (auth, board, incidents, field, sources, imports, rules, users, notifications, reports, shortcuts):
         area.init_app(app)
     errors.register(app)
     security.register(app)

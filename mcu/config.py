@@ -55,6 +55,8 @@ class Defaults:
     PROXY_HOPS = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none are trusted)
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     PAGE_SIZE = 50
+    BULK_MAX_CARDS = 200  # cards one bulk action may change at once (all or nothing, one transaction)
+    SAVED_VIEWS_MAX = 20  # saved board views (tabs) a person may keep
     LIST_TEXT_CHARS = 160  # characters of a message the list shows; with a search, around the first matched word
     # deadlines (docs/deadlines.md): counted in the city's working time, in TIMEZONE
     FIRST_ANSWER_HOURS = 9  # working hours from receipt to the first public answer

@@ -19,6 +19,7 @@ SECTIONS = (
     ("sources.index", _l("Источники"), "manage_feeds"),
     ("imports.upload", _l("Импорт"), "import"),
     ("rules.index", _l("Правила"), "manage_feeds"),
+    ("shortcuts.templates", _l("Шаблоны ответов"), "templates"),
     ("users.index", _l("Пользователи"), "manage_users"),
 )
 

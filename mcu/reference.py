@@ -5,6 +5,22 @@ from .extensions import db
 from .lanes import ensure_epoch
 from .models import Channel, Department, Topic
 
+# how feeds and exports name a social network (lower-cased) -> what a card shows: a card never shows a code
+PLATFORM_NAMES = {
+    "vk": "ВКонтакте", "vk.com": "ВКонтакте", "vkontakte": "ВКонтакте", "вк": "ВКонтакте",
+    "ok": "Одноклассники", "ok.ru": "Одноклассники", "odnoklassniki": "Одноклассники",
+    "tg": "Telegram", "telegram": "Telegram", "t.me": "Telegram",
+    "ig": "Instagram", "inst": "Instagram", "instagram": "Instagram",
+    "fb": "Facebook", "facebook": "Facebook", "yt": "YouTube", "youtube": "YouTube",
+    "max": "MAX", "dzen": "Дзен", "zen": "Дзен", "rutube": "Rutube",
+}
+
+
+def platform_name(value: str) -> str:
+    """A platform as people call it: a known code named, anything else as the source wrote it."""
+    return PLATFORM_NAMES.get((value or "").strip().lower(), (value or "").strip())
+
+
 # code, name, inside Инцидент-менеджмент
 CHANNELS = [
     ("im", "Инцидент-менеджмент ЦУР", True),

@@ -35,6 +35,7 @@ from werkzeug.security import generate_password_hash
 from mcu.extensions import db
 from mcu.models import Department, FeedSource, Incident, Photo, RoutingRule, Topic, User
 from mcu.security import LAST_SEEN_KEY
+from mcu.shortcuts.models import AnswerTemplate, SavedView
 
 ROLES = ("admin", "operator", "head", "field", "viewer", "anonymous")
 OK, DENY, HIDE, NO, LOGIN = "ok", "403", "404", "403/404", "login"
@@ -119,6 +120,36 @@ MATRIX = [
     Row("incidents.create", None, (OK, OK, DENY, DENY, DENY, LOGIN),
         data={"channel": "direct_admin", "platform": "ВКонтакте", "author": "Житель", "text": "Во дворе не вывозят мусор",
               "topic": "{topic}", "department": "", "received_at": "2026-01-05T10:00"}),
+    # bulk work (mcu/incidents/bulk.py): the role's right for the action AND every card in reach (issue 14)
+    *[Row("incidents.bulk", t, o, data={"action": "take", "card": "{" + t + "_incident}:{version}"}, note="take")
+      for t, o in [("own", (OK, OK, OK, DENY, DENY, LOGIN)),
+                   ("other", (OK, OK, HIDE, DENY, DENY, LOGIN))]],
+    *[Row("incidents.bulk", t, o, note="assign",
+          data={"action": "assign", "card": "{" + t + "_incident}:{version}", "assignee": "{peer_user}"})
+      for t, o in [("own", (OK, DENY, OK, DENY, DENY, LOGIN))]],
+    Row("incidents.bulk", "own", (OK, OK, DENY, DENY, DENY, LOGIN), note="route",
+        data={"action": "route", "card": "{own_incident}:{version}", "to_department": "{other_department}",
+              "text": "Не наш участок"}),
+    Row("incidents.bulk", "own", (OK, OK, DENY, DENY, DENY, LOGIN), note="merge",
+        data={"action": "merge", "card": "{own_incident}:{version}", "original": "{peer_incident}"}),
+    *[Row("incidents.bulk", t, o, state={"status": "in_progress"}, note="answer",
+          data={"action": "answer", "card": "{" + t + "_incident}:{version}", "template": "{template}",
+                "kind": "interim"})
+      for t, o in [("own", (OK, DENY, OK, DENY, DENY, LOGIN))]],
+    # answer templates and saved views (mcu/shortcuts): templates by admins (all) and heads (their department's);
+    # a saved view by its owner only
+    Row("shortcuts.save_template", None, (OK, DENY, OK, DENY, DENY, LOGIN),
+        data={"title": "Выезд", "body": "Бригада выедет по адресу {{адрес}}."}),
+    Row("shortcuts.save_template", None, (OK, DENY, OK, DENY, DENY, LOGIN), note="change",
+        data={"template": "{template}", "title": "Выезд", "body": "Бригада выедет {{дата}}."}),
+    Row("shortcuts.delete_template", None, (OK, DENY, OK, DENY, DENY, LOGIN), args={"template_id": "{template}"}),
+    Row("shortcuts.delete_template", None, (OK, DENY, HIDE, DENY, DENY, LOGIN), note="city-wide",
+        args={"template_id": "{city_template}"}),
+    Row("shortcuts.save_view", None, (OK, OK, OK, OK, OK, LOGIN),
+        data={"name": "Мои просроченные", "query": "deadline=overdue&mine=1"}),
+    Row("shortcuts.delete_view", None, (OK, OK, OK, OK, OK, LOGIN), args={"view_id": "{own_view}"}),
+    Row("shortcuts.delete_view", None, (HIDE, HIDE, HIDE, HIDE, HIDE, LOGIN), note="another's",
+        args={"view_id": "{spare_view}"}),
     # imports of CSV/XLSX exports (mcu/imports): "import" right, admin and operator
     Row("imports.receive", None, (OK, OK, DENY, DENY, DENY, LOGIN), data={"file": sample_file}),
     Row("imports.confirm", None, (OK, OK, DENY, DENY, DENY, LOGIN), args={"token": "{upload}"}),
@@ -224,6 +255,15 @@ class World:
             db.session.add_all(photos.values())
             db.session.commit()
             self.photos = {k: p.id for k, p in photos.items()}
+            templates = [AnswerTemplate(department_id=own, title="Образец", body="Ответ на №{номер}."),
+                         AnswerTemplate(department_id=None, title="Общий", body="Спасибо.")]
+            owner = self.users.get("actor", self.users["spare"])[0]
+            views = [SavedView(user_id=owner, name="Образец", query="mine=1"),
+                     SavedView(user_id=self.users["spare"][0], name="Чужой", query="mine=1")]
+            db.session.add_all(templates + views)
+            db.session.commit()
+            self.templates = [t.id for t in templates]
+            self.views = [v.id for v in views]
 
     def values(self, target):
         """Placeholders rows may use in data and args."""
@@ -235,7 +275,9 @@ class World:
                 "peer_user": self.users["peer"][0], "spare_login": self.users["spare"][1],
                 "source": self.source, "rule": self.rule, "topic": self.topic, "upload": self.upload,
                 **{f"{k}_incident": v for k, v in self.incidents.items()},
-                **{f"{k}_photo": v for k, v in self.photos.items()}}
+                **{f"{k}_photo": v for k, v in self.photos.items()},
+                "template": self.templates[0], "city_template": self.templates[1],
+                "own_view": self.views[0], "spare_view": self.views[1]}
 
 
 def fill(template: dict, values: dict) -> dict:
@@ -350,6 +392,10 @@ def sample_arg(name: str, world: World) -> int:
         return world.upload
     if "photo" in name:
         return world.photos["own"]
+    if "template" in name:
+        return world.templates[0]
+    if "view" in name:
+        return world.views[0]
     return 1
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from mcu.extensions import db
 from mcu.models import FeedSource, RoutingRule, User
+from mcu.shortcuts.models import AnswerTemplate, SavedView
 
 # every name a form or a query string of the app uses (templates' name="…" and the views' request.args/form)
 NAMES = ["active", "assignee", "before", "board", "channel", "current", "cursor", "department", "department_id",
@@ -18,7 +19,8 @@ NAMES = ["active", "assignee", "before", "board", "channel", "current", "cursor"
          "new_password", "next", "original", "page", "password", "q", "repeat", "role", "show", "since", "status",
          "text", "to_department", "to_status", "topic", "v", "version", "url", "interval_seconds", "enabled",
          "field_mapping", "credentials", "author", "platform", "address", "received_at", "urgent", "token",
-         "year", "month", "start", "end", "week", "quarter", "table", "step", "tag", "photo_tag", "attach"]
+         "year", "month", "start", "end", "week", "quarter", "table", "step", "tag", "photo_tag", "attach",
+         "action", "card", "template", "query", "title", "body", "unassigned", "section", "menu"]
 SPECIAL = ["²", "٣", "99999999999999999999999", "2147483648", "-1", "0", "1e9", "0001-01-01T00:00",
            "9999-12-31T23:59", "0001-01-01", "unrouted", "none", "new", "resolved", "top", "end",
            "<script>alert(1)</script>", "'\"", "1.5", "0x10", " 1 ", "\u200b", "NaN", "inf", "%", "_", "\\", "/",
@@ -44,10 +46,13 @@ def world(app, client, auth, make):
         source = FeedSource(name="Лента", kind="cur_json", url="http://127.0.0.1:9/x", interval_seconds=60,
                             enabled=False, cursor="", credentials="")
         rule = RoutingRule(keyword="яма", department_id=make.department("Дороги"), position=1)
-        db.session.add_all([source, rule])
+        admin = db.session.scalar(db.select(User.id).limit(1))
+        template = AnswerTemplate(department_id=None, title="Общий", body="Ответ на №{номер}.")
+        view = SavedView(user_id=admin, name="Мои", query="mine=1")
+        db.session.add_all([source, rule, template, view])
         db.session.commit()
-        ids = {"incident_id": incident, "source_id": source.id, "rule_id": rule.id,
-               "user_id": db.session.scalar(db.select(User.id).limit(1))}
+        ids = {"incident_id": incident, "source_id": source.id, "rule_id": rule.id, "user_id": admin,
+               "template_id": template.id, "view_id": view.id}
     token = csrf_from(client.get("/board").get_data(as_text=True))
     return client, token, ids
 

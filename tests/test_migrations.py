@@ -79,7 +79,7 @@ def test_the_search_migration_fills_the_stems_of_messages_already_there(empty_ap
 
 def test_the_importmap_migration_gives_answered_messages_their_moment(empty_app):
     """«Ответ дан» stored without its moment gets its last change; other rows and known moments are left alone."""
-    migrate(empty_app, upgrade, "0006_search_stems")
+    migrate(empty_app, upgrade, "0011_monday")
     with empty_app.app_context():
         for key, status, answered in (("1", "answered", None), ("2", "answered", "2026-11-29 08:00:00"),
                                       ("3", "new", None)):

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import String, func, select, type_coerce
 
 from ..models import Incident, as_utc
+from ..reference import platform_name
 from ..text import excerpt
 from ..urgency import CALM, OVERDUE, SOON
 from ..workflow import ANSWERED, FIELD_STEPS, INTERIM, RESOLVED
@@ -86,7 +87,8 @@ class CardContext:
         topics, channels, users, key = names
         return cls(now, tz, text_chars, escape(detail_prefix), topics, channels, users,
                    {"no_topic": escape(_("Без тематики")), "urgent": escape(_("срочно")),
-                    "due": escape(_("до")), "move": escape(_("Переместить")), "now": _("сейчас"), "min": _("%(n)d мин"),
+                    "due": escape(_("до")), "move": escape(_("Действия с сообщением")),
+                    "pick": escape(_("Выбрать")), "now": _("сейчас"), "min": _("%(n)d мин"),
                     "hours": _("%(n)d ч"), "days": _("%(n)d д"), **due_words(),
                     "escalated": escape(_("Эскалация"))}, key)
 
@@ -118,18 +120,20 @@ def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text
     words = ctx.words
     channel = ctx.channels.get(channel_id, "")
     if platform:
-        channel = f"{channel} · {escape(platform)}"
+        channel = f"{channel} · {escape(platform_name(platform))}"
     assignee = ctx.users.get(assignee_id, "")
     urgent_mark = f" <em>{words['urgent']}</em>" if urgent else ""
     if field_step in FIELD_STEPS:  # the field worker's progress step (issue 12): «Выехал», «На месте», …
         urgent_mark += f' <span class="card-step step-{field_step}">{escape(str(FIELD_STEPS[field_step]))}</span>'
     head = (f' id="incident-{ident}" data-id="{ident}" data-version="{version}"><a href="{ctx.href}{ident}">'
             f'<b>{ctx.topics.get(topic_id) or words["no_topic"]}{urgent_mark}'
-            f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span>{channel}</span>'
+            f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span title="{channel}">{channel}</span>'
             f'<time title="{_short(received_at, ctx.tz)}">')
-    mid = "</time></small>" + (f"<small><span>{assignee}</span></small>" if assignee else "")
+    mid = "</time></small>" + (f'<small><span class="card-assignee" title="{assignee}">{assignee}</span></small>'
+                               if assignee else "")
     tail = (f'</a><button type="button" class="card-move" '
-            f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button></li>')
+            f'aria-label="{words["move"]} №{ident}" aria-haspopup="dialog">⋯</button>'
+            f'<input type="checkbox" class="card-pick" aria-label="{words["pick"]} №{ident}"></li>')
     if due is None:
         return head, mid, tail, None, ""
     return head, mid, tail, int(due.timestamp()), f'<span class="due-at">{words["due"]} {_short(due, ctx.tz)}</span>'

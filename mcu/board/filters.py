@@ -26,16 +26,18 @@ class Filters:
     q: str = ""
     deadline: str | None = None
     mine: bool = False
+    unassigned: bool = False  # «Без исполнителя»
     errors: list[str] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
-        return any((self.department, self.topic, self.channel, self.q, self.deadline, self.mine))
+        return any((self.department, self.topic, self.channel, self.q, self.deadline, self.mine, self.unassigned))
 
     def args(self, **override) -> dict:
         """The filters as URL arguments, for links that keep them."""
         values = {"department": self.department, "topic": self.topic, "channel": self.channel,
-                  "q": self.q or None, "deadline": self.deadline, "mine": MINE if self.mine else None}
+                  "q": self.q or None, "deadline": self.deadline, "mine": MINE if self.mine else None,
+                  "unassigned": MINE if self.unassigned else None}
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "")}
 
@@ -80,6 +82,12 @@ def parse(args, departments: dict, topics: dict, channels_by_code: dict) -> Filt
     elif raw:
         f.errors.append(_("Фильтр «Мои» понимает только «%(one)s», а не «%(value)s»: не применён.", one=MINE,
                           value=raw[:60]))
+    raw = _one(args, "unassigned")
+    if raw == MINE:
+        f.unassigned = True
+    elif raw:
+        f.errors.append(_("Фильтр «Без исполнителя» понимает только «%(one)s», а не «%(value)s»: не применён.",
+                          one=MINE, value=raw[:60]))
     q = _one(args, "q")
     if len(q) > MAX_QUERY:
         f.errors.append(_("Строка поиска длиннее %(n)d символов и обрезана.", n=MAX_QUERY))

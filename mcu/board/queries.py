@@ -37,6 +37,8 @@ def apply_filters(stmt, filters: Filters, user, now: datetime, tz: ZoneInfo):
         stmt = stmt.where(shown_due_sql() >= start, shown_due_sql() < end)
     if filters.mine:
         stmt = stmt.where(mine(user))
+    if filters.unassigned:
+        stmt = stmt.where(Incident.assignee_id.is_(None))
     return stmt
 
 

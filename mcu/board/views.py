@@ -1,6 +1,7 @@
 """Board pages: the whole city, or one department, filtered by what the URL says, and the poll that keeps an
 open board current by fetching only the lanes that changed."""
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, session, url_for
 from flask_login import current_user, login_required
@@ -8,10 +9,13 @@ from jinja2_fragments.flask import render_block
 
 from ..access import can_move
 from ..extensions import db, login_manager
+from ..incidents.queries import field_staff_load
 from ..lanes import EPOCH_KEY, UNROUTED_KEY, VersionCache, lane_key, read_versions
 from ..lookups import load as load_lookups
 from ..models import Department
 from ..roles import ROLES, can
+from ..shortcuts.service import usable_templates
+from ..shortcuts.service import views_of as saved_views
 from ..web import is_htmx, whole_number
 from .cards import due_words
 from .filters import UNROUTED, parse
@@ -98,11 +102,30 @@ def show():
     filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
     view = View(current_user, filters, lookups)
     context = {**live_context(view, versions, lanes_to_show(view)), "lookups": lookups, "unrouted": UNROUTED,
-               "due_words": due_words()}
+               "due_words": due_words(), **work_context(current_user, lookups, filters)}
     status = 400 if filters.errors else 200
     if is_htmx() and request.headers.get("HX-Request-Type") != "full":
         return render_block("board/board.html", "live", **context), status
     return render_template("board/board.html", **context), status
+
+
+BULK_RIGHTS = ("move", "assign", "answer", "route", "merge")  # what the bulk bar may offer, by the role's rights
+
+
+def work_context(user, lookups, filters) -> dict:
+    """The bulk bar (what this role may do to many cards at once, with whom and with which templates) and the
+    person's saved views as tabs, the current one marked."""
+    rights = {right: can(user.role, right) for right in BULK_RIGHTS}
+    departments = list(lookups.departments) if ROLES[user.role]["scope"] == "all" else [user.department_id]
+    views = saved_views(user)
+    query = urlencode(filters.args())
+    return {
+        "bulk": rights if any(rights.values()) else None,
+        "bulk_staff": field_staff_load(departments) if rights["assign"] else [],
+        "bulk_templates": usable_templates(user) if rights["answer"] else [],
+        "saved_views": views, "current_view": next((v.id for v in views if v.query == query), None),
+        "view_query": query,
+    }
 
 
 @bp.get("/board/changes")

@@ -4,6 +4,6 @@
 def init_app(app):
     """Register the incident pages (the list and detail, the actions, manual entry) on one blueprint."""
     # app factory: the views load when the app is made, never when a module imports this area
-    from . import actions, manual, views  # noqa: F401
+    from . import actions, bulk, manual, views  # noqa: F401
 
     app.register_blueprint(views.bp)

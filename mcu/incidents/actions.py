@@ -10,16 +10,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..access import allowed_targets, may
 from ..extensions import db
+from ..history import EVENT_NAMES
 from ..lanes import UNROUTED_KEY
-from ..lookups import load as load_lookups
 from ..models import Incident
 from ..timefmt import city_tz
 from ..web import is_htmx, whole_number
-from ..workflow import BOARD_COLUMNS, NEEDS_ANSWER, NEEDS_REASON, STATUS_NAMES
+from ..workflow import BOARD_COLUMNS, NEEDS_ANSWER, STATUS_NAMES
 from . import verbs
 from .cells import render_cells
+from .menu import SECTIONS, menu_context
 from .store import used_once
 from .views import bp, render_detail, visible_incident
 
@@ -102,11 +102,32 @@ def _refused(exc: verbs.ActionError, incident_id: int, cells=(), dialog: str = "
     if is_htmx():
         if exc.incident is not None:
             cells = list(cells) + [(exc.incident.department_id, exc.incident.status)]
-        return render_template("incidents/_result.html", notice=exc.notice, ok=False,
+        typed = status == 409 and request.form.get("text", "").strip() and exc.incident is not None
+        if not dialog and (request.form.get("menu") in SECTIONS and status in (400, 409) or typed):
+            dialog = _menu_again(exc, incident_id)
+        return render_template("incidents/_result.html", notice="" if dialog else exc.notice, ok=False,
                                cells=render_cells(current_user, cells, request.form.get("board", "")),
                                dialog=dialog), status
     incident = visible_incident(incident_id)
     return render_detail(incident, error=exc.notice, typed=request.form, failed=request.endpoint), status
+
+
+def _menu_again(exc: verbs.ActionError, incident_id: int) -> Markup:
+    """The card's menu again after a refused menu form: the error inside it, what was typed kept, and on a
+    conflict the card as it is now (its version, so sending again applies to what is shown)."""
+    incident = exc.incident or visible_incident(incident_id)
+    values = {**request.form.to_dict(), "version": str(incident.version), "form_token": ""}
+    return Markup(render_template("incidents/_move_dialog.html", changed=_what_changed(exc), **menu_context(
+        incident, values, exc.notice, request.form.get("menu") or "move")))
+
+
+def _what_changed(exc: verbs.ActionError) -> tuple | None:
+    """The newest history line of a card someone else changed, in words: (what, from, to)."""
+    event = getattr(exc, "last_event", None)
+    if event is None:
+        return None
+    words = (lambda v: str(STATUS_NAMES.get(v, v))) if event.kind == "status" else str
+    return str(EVENT_NAMES.get(event.kind, event.kind)), words(event.from_value or "—"), words(event.to_value or "—")
 
 
 def once_per_form(view):
@@ -147,24 +168,10 @@ def _version() -> int:
 def move_menu(incident_id: int):
     """The «Переместить» menu: the statuses (and lanes) this user may move the card to, loaded on demand."""
     incident = visible_incident(incident_id)
-    context = _menu_context(incident, request.args)
+    context = menu_context(incident, request.args, section=request.args.get("section", ""))
     if is_htmx():
         return render_template("incidents/_move_dialog.html", **context)
     return render_template("incidents/move.html", **context)
-
-
-def _menu_context(incident, values, error: str = ""):
-    lookups = load_lookups()
-    can_route = may(current_user, incident, "route")
-    can_return = can_route or may(current_user, incident, "return")
-    preset = values.get("to_status", "")
-    return {
-        "incident": incident, "targets": allowed_targets(current_user, incident), "statuses": STATUS_NAMES,
-        "departments": list(lookups.departments.values()) if can_route else [], "can_return": can_return,
-        "preset": preset if preset in STATUS_NAMES else "", "values": values, "error": error,
-        "needs_answer": NEEDS_ANSWER, "needs_reason": NEEDS_REASON,
-        "board": values.get("board", ""), "before": values.get("before", verbs.TOP),
-    }
 
 
 @bp.post("/<int:incident_id>/move")
@@ -177,34 +184,43 @@ def move(incident_id: int):
     claimed = _claimed_cells(form)
     try:
         to_department = _department(form.get("to_department"))
+        if form.get("menu") and _stays(incident_id, form.get("to_status"), to_department):
+            raise verbs.ActionError(_("Выберите, куда переместить сообщение: оно осталось на месте."),
+                                    None, "to_status")
         outcome = verbs.move_incident(
             incident_id, current_user, cfg=current_app.config, tz=city_tz(), to_status=form.get("to_status") or None,
             to_department=to_department, before=_before(form.get("before")), expected_version=_version(),
             text=form.get("text", ""), once=_once())
     except verbs.ActionError as exc:
-        dialog = ""
-        if exc.field_name == "text" and is_htmx() and exc.incident is not None:
-            # the target asks for an answer or a reason: ask for it in place, keep the card where it was dropped
+        if exc.field_name == "text" and is_htmx() and exc.incident is not None and not request.form.get("menu"):
+            # a drop on a column that asks for an answer or a reason: ask for it in place, on that column, with
+            # nothing red yet (nothing was typed); the card stays where it was dropped until sent or cancelled
             db.session.rollback()
-            context = _menu_context(exc.incident, form, exc.notice)
-            dialog = render_template("incidents/_move_dialog.html", **context)
-            return render_template("incidents/_result.html", notice=exc.notice, ok=False, cells="",
+            asked = form.get("to_status", "")
+            prompt = exc.notice if asked not in NEEDS_ANSWER else _(
+                "Напишите ответ жителю и отправьте: тогда сообщение перейдёт в «%(s)s».", s=STATUS_NAMES[asked])
+            dialog = render_template("incidents/_move_dialog.html", prompt=prompt, **menu_context(
+                exc.incident, {**form.to_dict(), "form_token": ""}, "", "move"))
+            return render_template("incidents/_result.html", notice="", ok=False, cells="",
                                    dialog=Markup(dialog)), 422
-        if exc.status == 409 and is_htmx() and form.get("text", "").strip() and exc.incident is not None \
-                and not used_once(_once(), current_user):
-            # someone changed the card while an answer or a reason was typed in the dialog: the dialog stays open
-            # with the text, at the card's version now, beside the card as it is now (issue 12)
-            db.session.rollback()
-            dialog = Markup(render_template("incidents/_move_dialog.html", **_menu_context(
-                exc.incident, {**form.to_dict(), "version": str(exc.incident.version)}, exc.notice)))
-        return _refused(exc, incident_id, claimed, dialog)
+        return _refused(exc, incident_id, claimed)
     incident = outcome.incident
     if outcome.noop:
         notice = _("Это изменение уже сделано.")
+    elif (incident.status, incident.department_id) in {(s, d) for d, s in claimed[:1]}:
+        notice = _("Сообщение №%(id)d переставлено в «%(status)s».", id=incident.id,
+                   status=STATUS_NAMES[incident.status])
     else:
         notice = _("Сообщение №%(id)d: «%(status)s», %(lane)s.", id=incident.id, status=STATUS_NAMES[incident.status],
                     lane=incident.department.short_name if incident.department else _("не распределено"))
     return _done(notice, outcome, incident_id, cells=list(outcome.cells) + claimed, changed=outcome.cells)
+
+
+def _stays(incident_id: int, to_status, to_department) -> bool:
+    """True when a menu's move names the card's own column and lane: nothing would move (never reported as a move)."""
+    incident = db.session.get(Incident, incident_id)
+    return (incident is not None and (not to_status or to_status == incident.status)
+            and (to_department is verbs.KEEP or to_department == incident.department_id))
 
 
 @bp.post("/<int:incident_id>/answer")
@@ -231,6 +247,8 @@ def assign(incident_id: int):
     raw = request.form.get("assignee", "")
     try:
         assignee = _int(raw)
+        if request.form.get("menu") and "assignee" not in request.form:
+            raise verbs.ActionError(_("Выберите исполнителя."), None, "assignee")
         if raw.strip() and assignee is None:
             raise verbs.ActionError(_("Такого сотрудника нет."), None, "assignee")
         outcome = verbs.assign(incident_id, current_user, assignee, _version(), once=_once())

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Comment, Event, Incident, Photo, User
 from ..roles import FIELD
 from ..search import condition, parse, ranked
+from ..workflow import OPEN_STATUSES
 
 
 def reachable(incident_id: int, user) -> Incident | None:
@@ -56,3 +57,22 @@ def field_staff(department_id) -> list[User]:
         return []
     return db.session.scalars(select(User).where(User.role == FIELD, User.department_id == department_id,
                                                  User.active.is_(True)).order_by(User.name)).all()
+
+
+def field_staff_load(department_ids) -> list[tuple[User, int]]:
+    """The active field staff of these departments with how many open messages each holds (one grouped count),
+    for «Назначить…»; by department, then name."""
+    department_ids = [d for d in department_ids if d is not None]
+    if not department_ids:
+        return []
+    staff = db.session.scalars(select(User).where(User.role == FIELD, User.department_id.in_(department_ids),
+                                                  User.active.is_(True))
+                               .order_by(User.department_id, User.name).limit(500)).all()
+    if not staff:
+        return []
+    counts = dict(db.session.execute(
+        select(Incident.assignee_id, func.count()).where(Incident.assignee_id.in_([u.id for u in staff]),
+                                                         Incident.status.in_(OPEN_STATUSES),
+                                                         Incident.duplicate_of_id.is_(None))
+        .group_by(Incident.assignee_id)).all())
+    return [(u, counts.get(u.id, 0)) for u in staff]

@@ -5,6 +5,7 @@ records history and ends with ``finish`` (board version bumped, one commit), so 
 two writers both win. Nothing here knows of ``request``.
 """
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -125,13 +126,25 @@ def department_name(department_id) -> str:
     return department.short_name if department else str(department_id)
 
 
+BATCH = "mcu_batch"  # session flag: verbs flush instead of committing, the batch commits (or rolls back) once
+BATCH_LANES = "mcu_batch_lanes"  # the lanes the batch's verbs touched, stepped once when it ends
+
+
+def in_batch() -> bool:
+    """True while verbs run as parts of one bulk action (``batch``)."""
+    return bool(db.session.info.get(BATCH))
+
+
 def retrying(fn):
-    """Run a verb, retrying when SQLite refuses a write on a stale read snapshot (another writer won)."""
+    """Run a verb, retrying when SQLite refuses a write on a stale read snapshot (another writer won); within a
+    batch the whole batch retries instead (a retry of one verb would lose the others' rolled-back writes)."""
     def wrapper(*args, **kwargs):
         for attempt in range(4):
             try:
                 return fn(*args, **kwargs)
             except OperationalError as exc:
+                if in_batch():
+                    raise
                 db.session.rollback()
                 if "locked" not in str(exc) or attempt == 3:
                     raise
@@ -174,7 +187,11 @@ def used_once(token: str | None, user) -> FormUse | None:
 
 def commit(user, once: str | None, incident_id: int | None) -> None:
     """Commit the change, and with it the form's one-time token: a second submission of the same form fails on
-    the token in the database (whichever process serves it) and becomes a Repeat, with nothing written."""
+    the token in the database (whichever process serves it) and becomes a Repeat, with nothing written. Within a
+    batch it only flushes: the batch commits every card's change at once."""
+    if in_batch():
+        db.session.flush()
+        return
     if once:
         db.session.add(FormUse(token=once[:64], user_id=user.id, incident_id=incident_id))
     try:
@@ -189,6 +206,34 @@ def commit(user, once: str | None, incident_id: int | None) -> None:
 def finish(incident_id: int, cells: set, user, once: str | None = None) -> Outcome:
     """Step the versions of the lanes the change touched and commit it with its history (and the form's one-time
     token); the incident as stored now."""
+    if in_batch():  # the batch steps every lane once at its end; the card is not read back (nobody shows it)
+        db.session.info.setdefault(BATCH_LANES, set()).update(department for department, _status in cells)
+        db.session.flush()
+        return Outcome(None, cells)
     lanes = bump(department for department, _status in cells)
     commit(user, once, incident_id)
     return Outcome(_fresh(incident_id), cells, lanes=lanes)
+
+
+@contextmanager
+def batch(user, once: str | None):
+    """Run several verbs as one transaction: all of them are committed (with the form's one-time token and each
+    touched lane's version stepped once) or, when any one refuses, none. Yields a dict that gets the lanes'
+    versions after the commit."""
+    db.session.info[BATCH] = True
+    db.session.info[BATCH_LANES] = set()
+    lanes: dict = {}
+    try:
+        yield lanes
+    except BaseException:
+        _end_batch()
+        db.session.rollback()
+        raise
+    touched = _end_batch()
+    lanes.update(bump(touched))
+    commit(user, once, None)
+
+
+def _end_batch() -> set:
+    db.session.info.pop(BATCH, None)
+    return db.session.info.pop(BATCH_LANES, set())

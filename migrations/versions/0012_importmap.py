@@ -9,7 +9,7 @@ Create Date: 2026-12-01 19:30:00
 from alembic import op
 
 revision = '0012_importmap'
-down_revision = '0006_search_stems'
+down_revision = '0011_monday'
 branch_labels = None
 depends_on = None
 

@@ -55,7 +55,7 @@
       var lane = list.closest(".lane");
       Sortable.create(list, {
         group: mode === "board" ? "board" : "lane-" + lane.dataset.lane,
-        draggable: ".card", filter: ".card-move", preventOnFilter: false,
+        draggable: ".card", filter: ".card-move, .card-pick", preventOnFilter: false,
         animation: 120, delay: 250, delayOnTouchOnly: true, emptyInsertThreshold: 24,
         onStart: function () { dragging = true; },
         onEnd: function (evt) { dragging = false; dropped(evt); }
@@ -79,6 +79,82 @@
     }
     var cancel = el.closest(".dialog-cancel");
     if (cancel) { cancel.closest("dialog").close(); }
+  });
+
+  // Bulk selection (issue 14): the picked cards' ids, with the version each showed when picked, live here rather
+  // than in the page, so a redraw (a poll, a move) keeps them; the bar's hidden `card` fields are written from it.
+  var picked = new Map();
+  var lastPick = null; // the id of the card last picked or unpicked: shift-click extends from it
+  function bulkBar() { return document.getElementById("bulk-bar"); }
+  function syncBar() {
+    var form = bulkBar();
+    if (!form) { return; }
+    var box = form.querySelector(".bulk-cards");
+    box.textContent = "";
+    picked.forEach(function (version, id) {
+      var input = document.createElement("input");
+      input.type = "hidden"; input.name = "card"; input.value = id + ":" + version;
+      box.appendChild(input);
+    });
+    form.querySelector(".bulk-count").textContent = String(picked.size);
+    form.querySelector("input[name=board]").value = location.search;
+    form.hidden = picked.size === 0;
+  }
+  function recheck() {
+    document.querySelectorAll("#lanes .card").forEach(function (card) {
+      var on = picked.has(card.dataset.id), box = card.querySelector(".card-pick");
+      if (box) { box.checked = on; }
+      card.classList.toggle("picked", on);
+    });
+  }
+  function pick(card, on) {
+    if (on) { picked.set(card.dataset.id, card.dataset.version); } else { picked.delete(card.dataset.id); }
+  }
+  document.addEventListener("click", function (evt) {
+    var el = evt.target;
+    if (!el.closest) { return; }
+    var box = el.closest(".card-pick");
+    if (box) {
+      var cards = Array.prototype.slice.call(document.querySelectorAll("#lanes .card"));
+      var card = box.closest(".card"), from = -1;
+      cards.forEach(function (c, i) { if (c.dataset.id === lastPick) { from = i; } });
+      if (evt.shiftKey && from >= 0) {  // a range, in the board's order, set as this box now is
+        var to = cards.indexOf(card);
+        cards.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (c) { pick(c, box.checked); });
+      } else {
+        pick(card, box.checked);
+      }
+      lastPick = card.dataset.id;
+      recheck(); syncBar();
+      return;
+    }
+    var column = el.closest(".cell-pick");
+    if (column) {  // «выбрать все в колонке»; a second press unpicks them
+      var inCell = Array.prototype.slice.call(column.closest(".cell").querySelectorAll(".card"));
+      var all = inCell.every(function (c) { return picked.has(c.dataset.id); });
+      inCell.forEach(function (c) { pick(c, !all); });
+      recheck(); syncBar();
+      return;
+    }
+    if (el.closest(".bulk-clear")) { picked.clear(); lastPick = null; recheck(); syncBar(); return; }
+    if (el.closest("#bulk-bar button[type=submit]")) { syncBar(); }
+  });
+  // A carried-out bulk action empties the selection; a refused one keeps it (the notice names the cards).
+  document.addEventListener("htmx:after:request", function (evt) {
+    var form = evt.target && evt.target.closest && evt.target.closest("#bulk-bar");
+    if (!form) { return; }
+    var status = evt.detail && evt.detail.ctx && evt.detail.ctx.response ? evt.detail.ctx.response.status : 0;
+    form.querySelector("input[name=form_token]").value = oneTimeToken();
+    if (status === 200) { picked.clear(); lastPick = null; syncBar(); }
+  });
+
+  // «Ответить…»: choosing a template puts its text (already filled in for this message) in the answer box.
+  document.addEventListener("change", function (evt) {
+    var select = evt.target.closest && evt.target.closest("select.answer-template");
+    if (!select) { return; }
+    var option = select.options[select.selectedIndex];
+    var box = document.getElementById(select.getAttribute("aria-controls"));
+    if (box && option && option.hasAttribute("data-body")) { box.value = option.getAttribute("data-body"); box.focus(); }
   });
 
   // A closed dialog (Отмена, Esc) puts a dropped card back and leaves the page as it was.
@@ -136,6 +212,7 @@
   });
   document.addEventListener("htmx:after:swap", function () {
     init();
+    recheck();
     var dialog = document.querySelector("#move-dialog-slot dialog");
     if (dialog && !dialog.open) { dialog.showModal(); return; }
     if (!dialog) { refocus(); }

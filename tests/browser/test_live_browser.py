@@ -102,11 +102,11 @@ def test_an_open_dialog_and_typed_text_survive_a_change_in_the_lane(app, make, b
     page.locator(f"#incident-{card} .card-move").click()
     dialog = page.locator("#move-dialog-slot dialog")
     expect(dialog).to_be_visible()
-    dialog.locator("textarea[name=text]").fill("Текст, который нельзя потерять")
+    dialog.locator(".move-form textarea[name=text]").fill("Текст, который нельзя потерять")
     move(app, mover, other, "in_progress")
     time.sleep(3)  # polls wait while the dialog is open
     expect(dialog).to_be_visible()
-    expect(dialog.locator("textarea[name=text]")).to_have_value("Текст, который нельзя потерять")
+    expect(dialog.locator(".move-form textarea[name=text]")).to_have_value("Текст, который нельзя потерять")
     dialog.locator(".dialog-cancel").click()
     expect(page.locator(f"#cell-{roads}-in_progress #incident-{other}")).to_be_visible(timeout=WITHIN_MS)
     page.watch.assert_clean()
