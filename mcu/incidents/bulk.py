@@ -1,5 +1,7 @@
 """The bulk endpoint: several selected cards, one action (take into work, assign, reroute, merge as duplicates of
 one, answer with a template), all or nothing; the board gets the touched cells redrawn and a notice."""
+from urllib.parse import parse_qsl, urlencode
+
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -66,7 +68,8 @@ def _answer(notice: str, ok: bool, status: int, cells=(), changed=(), lanes=None
             cells=render_cells(current_user, list(cells), request.form.get("board", ""), changed)), status)
     else:
         flash(notice, "ok" if ok else "error")
-        response = redirect(url_for("board.show") + request.form.get("board", "")[:1000], 303)
+        pairs = parse_qsl(request.form.get("board", "")[:1000].removeprefix("?"))  # re-encoded: no raw CR/LF
+        response = redirect(url_for("board.show") + (f"?{urlencode(pairs)}" if pairs else ""), 303)
     if lanes:
         response.headers["X-MCU-Lanes"] = ",".join(f"{key}.{version}" for key, version in lanes.items())
     return response
