@@ -54,8 +54,9 @@ def create_app(test_config=None):
         sources,
         timefmt,
         users,
+        wall,
     )
-    for area in (auth, board, incidents, field, sources, imports, rules, users, notifications, reports):
+    for area in (auth, board, incidents, field, sources, imports, rules, users, notifications, reports, wall):
         area.init_app(app)
     errors.register(app)
     security.register(app)

@@ -20,6 +20,7 @@ SECTIONS = (
     ("imports.upload", _l("Импорт"), "import"),
     ("rules.index", _l("Правила"), "manage_feeds"),
     ("users.index", _l("Пользователи"), "manage_users"),
+    ("wall.tokens_page", _l("Стены"), "manage_walls"),
 )
 
 
