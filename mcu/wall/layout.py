@@ -38,15 +38,15 @@ def _chars(width: float) -> int:
     return max(8, int((width - 1.5) / CHAR_W))  # the tile's and the card's padding and borders
 
 
-def _fit(height: float, width: float, counts_chars: int, card_columns: int = 1):
+def _fit(height: float, width: float, counts_chars: int, card_columns: int = 1, prefer_two: bool = False):
     """(cards, text lines, counts lines) a tile of this size holds: two lines of text per card unless one line
-    gives room for two cards more."""
+    gives room for more than another row of cards."""
     counts_lines = 1 if _chars(width) >= counts_chars else 2
     room = height - TILE_PAD - LINE * (2 + counts_lines)  # the name line, the counts, «и ещё»
     if room < 0:
         return -1, 1, counts_lines
     two, one = (int(room // (LINE * (1 + lines) + CARD_PAD)) * card_columns for lines in (2, 1))
-    if two >= 1 and two >= one - card_columns:
+    if two >= 1 and (prefer_two or two >= one - card_columns):
         return two, 2, counts_lines
     return one, 1, counts_lines
 
@@ -58,7 +58,7 @@ def for_tiles(count: int, counts_chars: int = 0) -> Layout:
     if count == 1:  # one department's screen: its cards in columns
         card_columns = max(1, int((TILES_W + GAP) // (CARD_MIN_W + GAP)))
         width = (TILES_W - 0.6 - (card_columns - 1) * GAP) / card_columns
-        cards, text_lines, counts_lines = _fit(TILES_H, TILES_W, counts_chars, card_columns)
+        cards, text_lines, counts_lines = _fit(TILES_H, TILES_W, counts_chars, card_columns, prefer_two=True)
         return Layout(1, 1, max(0, cards), card_columns, _chars(width), text_lines, counts_lines)
     best = None
     for columns in range(1, count + 1):
