@@ -244,7 +244,7 @@ def test_overdue_first_then_due_soonest_with_counts_and_the_rest_counted(app, cl
     html = wall(client, make_token(app, "Дороги ТВ", "Дороги")).get_data(as_text=True)
     order = [html.index(t) for t in ("Просрочено вчера", "Срок через час", "Срок через два часа")]
     assert order == sorted(order)
-    tile = html.split('data-lane="%d"' % roads)[1]
+    tile = html.split(f'data-lane="{roads}"')[1]
     assert 'data-overdue="1"' in html and "⚠ 1" in tile
     assert "Н&thinsp;3" in tile and "Р&thinsp;6" in tile
     assert "⚠ −1 д" in tile and "ещё 1 ч" in tile or "ещё 59 мин" in tile
@@ -256,7 +256,7 @@ def test_a_tile_with_more_cards_than_room_counts_the_rest(app, client, make):
         make.incident(text=f"Карточка {n}", department_id=roads, first_answer_due=NOW + timedelta(hours=n + 1))
     html = wall(client, make_token(app)).get_data(as_text=True)
     shown = layout.for_tiles(10, 0).cards  # ten lanes in the reference data: nine departments and the unrouted
-    tile = html.split('data-lane="%d"' % roads)[1].split("</article>")[0]
+    tile = html.split(f'data-lane="{roads}"')[1].split("</article>")[0]
     assert len(re.findall(r'<li class="wcard', tile)) == shown >= 1
     assert f"и ещё {40 - shown}" in tile
 
