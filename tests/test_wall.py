@@ -297,3 +297,26 @@ def test_the_asset_version_changes_with_a_static_file(tmp_path):
     first = screen.asset_version(str(tmp_path))
     (tmp_path / "css" / "wall.css").write_text("a{color:red}")
     assert screen.asset_version(str(tmp_path)) != first
+
+
+def test_an_idle_walls_poll_reads_no_database(app, client, make, monkeypatch):
+    """500 idle walls cost nothing: with the versions, tokens and feed health held by the process, a 204 runs no
+    SQL statement."""
+    from sqlalchemy import event
+    monkeypatch.setitem(app.config, "LANE_VERSION_TTL", 60)
+    monkeypatch.setitem(app.config, "WALL_HEALTH_SECONDS", 60)
+    for name in ("mcu_lane_versions", "mcu_wall_tokens", "mcu_wall_health"):
+        monkeypatch.delitem(app.extensions, name, raising=False)
+    make.incident(text="Карточка")
+    url = poll_url(wall(client, make_token(app)).get_data(as_text=True))
+    assert client.get(url).status_code == 204  # the caches are warm, last_seen_at written for the minute
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert [client.get(url).status_code for _ in range(10)] == [204] * 10
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert statements == []
