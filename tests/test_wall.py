@@ -320,3 +320,24 @@ def test_an_idle_walls_poll_reads_no_database(app, client, make, monkeypatch):
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     assert statements == []
+
+
+SPECIAL = ["²", "٣", "99999999999999999999999", "-1", "unrouted", "city", "@epoch.1", "1.2,3.4", "", "я" * 3000,
+           "<script>", "0", "NaN"]
+
+
+def test_arbitrary_arguments_never_break_the_wall(app, client, make):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    secret = make_token(app)
+    make.incident(text="Карточка")
+    nasty = st.one_of(st.text(max_size=30), st.sampled_from(SPECIAL))
+
+    @given(view=nasty, v=nasty, h=nasty, t=nasty)
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    def check(view, v, h, t):
+        for path in ("/wall", "/wall/changes"):
+            answer = client.get(path, query_string={"token": secret, "view": view, "v": v, "h": h, "t": t})
+            assert answer.status_code in (200, 204, 400), (path, view, v, h, t, answer.status_code)
+
+    check()

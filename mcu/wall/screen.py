@@ -85,7 +85,7 @@ def lanes_of(department_id: int | None, view: str, lookups) -> tuple[list, str]:
         return [department_id], lane_key(department_id)
     if view == UNROUTED_KEY:
         return [None], view
-    if view.isdigit() and int(view) in lookups.departments:
+    if view.isascii() and view.isdigit() and int(view) in lookups.departments:
         return [int(view)], view
     return [None, *lookups.departments], CITY
 

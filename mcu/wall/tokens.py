@@ -2,6 +2,7 @@
 kept only as its SHA-256; a wall's every request is checked against a per-process copy of the token table,
 read again at most every ``ttl`` seconds, so 500 idle walls cost no statement per poll."""
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -9,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import Department, DisplayToken, utcnow
 
+log = logging.getLogger(__name__)
 NAME_MAX = 80
 SECRET_MAX = 200  # a presented secret longer than this is no token of ours (token_urlsafe(32) is 43 characters)
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often per token and process
@@ -106,6 +109,10 @@ class TokenCache:
         if last is not None and now - last < SEEN_EVERY:
             return
         self._seen[access.token_id] = now
-        db.session.execute(db.update(DisplayToken).where(DisplayToken.id == access.token_id)
-                           .values(last_seen_at=now))
-        db.session.commit()
+        try:
+            db.session.execute(db.update(DisplayToken).where(DisplayToken.id == access.token_id)
+                               .values(last_seen_at=now))
+            db.session.commit()
+        except SQLAlchemyError:  # a busy or read-only database costs the admin page a minute, never the wall
+            db.session.rollback()
+            log.warning("display token %s: last_seen_at not written", access.token_id, exc_info=True)
