@@ -13,6 +13,7 @@ def report(name: str, value, unit: str) -> None:
 
 
 def main() -> int:
+    # not in the default run: `python -m bench wall` is the wall's soak, an hour by default (bench/wall.py)
     wanted = sys.argv[1:] or ["board", "board250k", "move", "login", "ingest", "deadlines", "imports", "reports",
                               "photos", "search", "live", "bulk"]
     if len(wanted) > 1:  # each part in a fresh process: no part measures another's heap, caches or files

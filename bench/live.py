@@ -3,7 +3,7 @@
 The Procfile runs under honcho (gunicorn, the queue processes) on the bench data set (100,000 incidents,
 2,000 open), on SQLite and, with MCU_BENCH_DATABASE_URL, on PostgreSQL. 500 open screens each keep their
 own session and poll as the page does: whole-city boards, single-department boards, and the control-room
-walls (a whole-city view). 20 department heads move cards for 60 s. A local ЦУР feed publishes items at
+control-room walls (`/wall` with a display token, docs/wall.md). 20 department heads move cards for 60 s. A local ЦУР feed publishes items at
 known moments. Every figure is printed as one `name: value unit` line.
 """
 import asyncio
@@ -32,6 +32,7 @@ from itsdangerous import URLSafeTimedSerializer
 from mcu import queue as mcu_queue
 from mcu.extensions import db
 from mcu.models import Department, Event, FeedSource, Incident, User
+from mcu.wall import tokens
 from mcu.workflow import IN_PROGRESS, NEW
 
 from .data import fill, make_app
@@ -45,6 +46,7 @@ WARMUP = 8
 FEED_INTERVAL = 5
 SECRET = "bench-live-" + secrets.token_hex(8)
 POLL = re.compile(rb'<div id="board-poll" hidden hx-get="([^"]+)"')
+WALL_POLL = re.compile(rb'<div id="wall-state" data-poll="([^"]+)"')
 BACKGROUND = {"HX-Request": "true", "X-MCU-Background": "1"}
 
 
@@ -61,7 +63,11 @@ def versions_of(url: str) -> dict:
 
 
 def shown_of(url: str) -> list:
-    return [k for k in parse_qs(urlsplit(url).query).get("show", [""])[0].split(",") if k]
+    """The lanes a screen shows: a board's ``show``; a wall shows every lane its ``v`` names."""
+    query = parse_qs(urlsplit(url).query)
+    if "show" not in query:
+        return [k for k in versions_of(url) if not k.startswith("@")]
+    return [k for k in query["show"][0].split(",") if k]
 
 
 class Feed:
@@ -208,8 +214,16 @@ class Run:
         assert response.status == 200, response.status
         return cookie, token, unescape(POLL.search(response.body).group(1).decode())
 
+    async def first_wall(self, secret: str) -> str:
+        client = self.client()
+        response = await client.request("GET", f"/wall?token={secret}")
+        await client.close()
+        assert response.status == 200, response.status
+        return unescape(WALL_POLL.search(response.body).group(1).decode())
+
     async def screen(self, kind: str, user, url: str, observe_feed: bool):
-        cookie, _token = self.sessions.cookie(user)
+        cookie = self.sessions.cookie(user)[0] if user is not None else ""  # a wall: no session, a token
+        poll = WALL_POLL if user is None else POLL
         client = self.client(cookie)
         state = {"kind": kind, "known": versions_of(url), "shown": shown_of(url), "learned": []}
         self.screens.append(state)
@@ -228,7 +242,7 @@ class Run:
             if response.status >= 500:
                 self.errors += 1
             elif response.status == 200:
-                found = POLL.search(response.body)
+                found = poll.search(response.body)
                 if found:
                     url = unescape(found.group(1).decode())
                     known = versions_of(url)
@@ -281,6 +295,9 @@ class Run:
     async def go(self, feed: Feed):
         people = self.people
         _city_cookie, _t, city_url = await self.first_page(people["viewer"])
+        with self.stack.app.app_context():
+            secret = tokens.create(f"Бенч {secrets.token_hex(4)}")[1]
+        wall_url = await self.first_wall(secret)
         department_urls = {}
         for dep, heads in people["heads"].items():
             department_urls[dep] = (await self.first_page(heads[0]))[2]
@@ -296,7 +313,10 @@ class Run:
         departments = list(department_urls)
         for n in range(SCREENS["city"] + SCREENS["wall"]):
             kind = "city" if n < SCREENS["city"] else "wall"
-            tasks.append(self.screen(kind, people["viewer"], city_url, observe_feed=n % 60 == 0))
+            if kind == "city":
+                tasks.append(self.screen(kind, people["viewer"], city_url, observe_feed=n % 60 == 0))
+            else:
+                tasks.append(self.screen(kind, None, wall_url, observe_feed=False))
         for n in range(SCREENS["department"]):
             dep = departments[n % len(departments)]
             tasks.append(self.screen("department", people["heads"][dep][n % len(people["heads"][dep])],

@@ -55,8 +55,9 @@ def create_app(test_config=None):
         sources,
         timefmt,
         users,
+        wall,
     )
-    for area in (auth, board, incidents, field, sources, imports, rules, users, notifications, reports, shortcuts):
+    for area in (auth, board, incidents, field, sources, imports, rules, users, notifications, reports, shortcuts, wall):
         area.init_app(app)
     errors.register(app)
     security.register(app)

@@ -119,6 +119,11 @@ class Defaults:
     PHOTO_MAX_SIDE = 4096  # a longer side is scaled down to this when stored (a 12-megapixel 4032 px shot is kept)
     PHOTO_THUMB_SIDE = 320  # the thumbnail's longer side
     PHOTO_JPEG_QUALITY = 85  # photos are stored as JPEG; thumbnails at this minus 10
+    # the control-room wall (docs/wall.md)
+    WALL_POLL_SECONDS = 2  # how often an open wall asks whether what it shows changed
+    WALL_ROTATE_SECONDS = 0  # a city wall shows the city, then each department, this long each (0: the city only)
+    WALL_SOUND = False  # a short tone when a card becomes overdue (also `&sound=1` in a wall's address)
+    WALL_HEALTH_SECONDS = 5  # how long a web process trusts the feeds' health it read for the walls
     FIELD_DONE_REQUIRES = "photo_or_comment"  # what «Выполнено» needs: photo_or_comment, photo, comment, photo_and_comment
 
 

@@ -370,3 +370,17 @@ class SweepCursor(db.Model):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DisplayToken(db.Model):
+    """A wall display's read-only access (docs/wall.md): no person behind it, so no session; only the hash of the
+    secret is kept, and a revoked token stays listed with the moment it stopped working."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))  # None: the whole city
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the secret
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    department: Mapped[Department | None] = relationship()

@@ -21,6 +21,7 @@ SECTIONS = (
     ("rules.index", _l("Правила"), "manage_feeds"),
     ("shortcuts.templates", _l("Шаблоны ответов"), "templates"),
     ("users.index", _l("Пользователи"), "manage_users"),
+    ("wall.tokens_page", _l("Стены"), "manage_walls"),
 )
 
 

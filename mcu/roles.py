@@ -15,7 +15,8 @@ ROLE_NAMES = {
 #   "all": every lane; "department": the user's department lane; "assigned": assigned to the user.
 ROLES = {
     ADMIN: {"scope": "all", "can": {"move", "route", "answer", "assign", "comment", "enter", "merge",
-                                    "return", "manage_users", "manage_feeds", "import", "reports", "templates"}},
+                                    "return", "manage_users", "manage_feeds", "manage_walls", "import",
+                                    "reports", "templates"}},
     OPERATOR: {"scope": "all", "can": {"route", "enter", "merge", "comment", "import", "move", "reports"}},
     HEAD: {"scope": "department", "can": {"move", "answer", "assign", "comment", "return", "reports", "templates"}},
     FIELD: {"scope": "assigned", "can": {"progress", "comment", "photo"}},  # photo: proof of work (mcu/field)

@@ -33,7 +33,7 @@ from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from mcu.extensions import db
-from mcu.models import Department, FeedSource, Incident, Photo, RoutingRule, Topic, User
+from mcu.models import Department, DisplayToken, FeedSource, Incident, Photo, RoutingRule, Topic, User
 from mcu.security import LAST_SEEN_KEY
 from mcu.shortcuts.models import AnswerTemplate, SavedView
 
@@ -196,6 +196,9 @@ MATRIX = [
       for t, o in [("own", (OK, DENY, OK, DENY, DENY, LOGIN)),
                    ("peer", (OK, DENY, OK, HIDE, DENY, LOGIN)),
                    ("other", (OK, DENY, HIDE, HIDE, DENY, LOGIN))]],
+    # the walls' display tokens (mcu/wall): admins only
+    Row("wall.create_token", None, (OK, DENY, DENY, DENY, DENY, LOGIN), data={"name": "Новая стена"}),
+    Row("wall.revoke_token", None, (OK, DENY, DENY, DENY, DENY, LOGIN), args={"token_id": "{display_token}"}),
 ]
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -232,8 +235,10 @@ class World:
             db.session.add(source)
             rule = RoutingRule(keyword="образец", department_id=own)
             db.session.add(rule)
+            wall = DisplayToken(name=f"Стена {role}", token_hash=f"{role:0>64}")
+            db.session.add(wall)
             db.session.commit()
-            self.source, self.rule = source.id, rule.id
+            self.source, self.rule, self.display_token = source.id, rule.id, wall.id
         self.topic = make.topic()
         with app.app_context():
             from mcu.imports import service
@@ -274,6 +279,7 @@ class World:
                 "other_department": self.other_department, "field_user": self.users["field"][0],
                 "peer_user": self.users["peer"][0], "spare_login": self.users["spare"][1],
                 "source": self.source, "rule": self.rule, "topic": self.topic, "upload": self.upload,
+                "display_token": self.display_token,
                 **{f"{k}_incident": v for k, v in self.incidents.items()},
                 **{f"{k}_photo": v for k, v in self.photos.items()},
                 "template": self.templates[0], "city_template": self.templates[1],
@@ -300,6 +306,8 @@ def snapshot(app) -> dict:
             select(FeedSource.id, FeedSource.name, FeedSource.url, FeedSource.enabled, FeedSource.interval_seconds,
                    FeedSource.field_mapping).order_by(FeedSource.id))]
         state["topics"] = db.session.execute(select(Topic.id, Topic.department_id).order_by(Topic.id)).all()
+        state["display_tokens"] = db.session.execute(select(DisplayToken.id, DisplayToken.name,
+                                                            DisplayToken.revoked_at).order_by(DisplayToken.id)).all()
         state["rules"] = db.session.execute(select(RoutingRule.id, RoutingRule.keyword, RoutingRule.enabled)
                                             .order_by(RoutingRule.id)).all()
     return state

@@ -20,7 +20,7 @@ NAMES = ["active", "assignee", "before", "board", "channel", "current", "cursor"
          "text", "to_department", "to_status", "topic", "v", "version", "url", "interval_seconds", "enabled",
          "field_mapping", "credentials", "author", "platform", "address", "received_at", "urgent", "token",
          "year", "month", "start", "end", "week", "quarter", "table", "step", "tag", "photo_tag", "attach",
-         "action", "card", "template", "query", "title", "body", "unassigned", "section", "menu"]
+         "action", "card", "template", "query", "title", "body", "unassigned", "section", "menu", "view", "h", "t"]
 SPECIAL = ["²", "٣", "99999999999999999999999", "2147483648", "-1", "0", "1e9", "0001-01-01T00:00",
            "9999-12-31T23:59", "0001-01-01", "unrouted", "none", "new", "resolved", "top", "end",
            "<script>alert(1)</script>", "'\"", "1.5", "0x10", " 1 ", "\u200b", "NaN", "inf", "%", "_", "\\", "/",

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011_monday'
-down_revision = '0006_search_stems'
+down_revision = '0010_wall_tokens'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,145 @@
+"""The wall (`/wall?token=…`) and its poll, opened with a display token and no session; and the admins' page of
+display tokens. A token opens these two and nothing else: no other view knows it."""
+import time
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..board.views import unchanged
+from ..extensions import db
+from ..lanes import EPOCH_KEY, VersionCache, lane_key
+from ..lookups import load as load_lookups
+from ..models import DisplayToken
+from ..roles import can
+from ..timefmt import city_tz
+from ..web import whole_number
+from . import screen, tokens
+
+bp = Blueprint("wall", __name__)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _access():
+    """The presented token's access, or the 403 answer of a wall that may not show: «Доступ отозван» for a revoked
+    token, an invalid link for anything else. Never the sign-in page: nobody sits at a wall to sign in."""
+    cache = screen.cached("mcu_wall_tokens", lambda: tokens.TokenCache(current_app.config["LANE_VERSION_TTL"]))
+    access = cache.find(request.args.get("token"))
+    if access is None or access.revoked:
+        message = _("Доступ отозван") if access is not None else _("Ссылка стены недействительна")
+        template = "wall/_refused.html" if request.endpoint == "wall.changes" else "wall/refused.html"
+        abort(current_app.response_class(render_template(template, message=message, revoked=access is not None),
+                                         403, {**NO_STORE, "X-MCU-Wall": "refused"}))
+    cache.seen(access, datetime.now(UTC))
+    return access
+
+
+def _assets() -> str:
+    return screen.cached("mcu_assets", lambda: screen.asset_version(current_app.static_folder))
+
+
+def _state(lanes: list) -> tuple[dict, str]:
+    """(the lane versions this process holds, the poll's ``v`` for these lanes)."""
+    versions = screen.cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
+    return versions, ",".join([f"{EPOCH_KEY}.{versions.get(EPOCH_KEY, 0)}"]
+                              + [f"{lane_key(d)}.{versions.get(lane_key(d), 0)}" for d in lanes])
+
+
+def _health():
+    return screen.cached("mcu_wall_health", lambda: screen.HealthCache(current_app.config["WALL_HEALTH_SECONDS"])).get()
+
+
+def _live(access, view: str) -> dict:
+    """The live region's context and the poll URL that asks whether anything in it changed."""
+    lookups = load_lookups()
+    lanes, view = screen.lanes_of(access.department_id, view, lookups)
+    _versions, v = _state(lanes)  # before the reads: never a version newer than what is shown
+    health_key, problems = _health()
+    now = datetime.now(UTC)
+    context = screen.build(lanes, lookups, now, city_tz())
+    poll = url_for("wall.changes", token=request.args.get("token"), view=view, v=v, h=health_key,
+                   t=int(context["next_change"].timestamp()) + 1)
+    return {**context, "poll_url": poll, "problems": problems, "view": view}
+
+
+def _headers() -> dict:
+    return {**NO_STORE, "X-MCU-Assets": _assets(), "X-MCU-Now": str(int(time.time() * 1000))}
+
+
+@bp.get("/wall")
+def show():
+    """The control-room wall: the whole city (or the token's department), live, for a TV seen from 5 m."""
+    access = _access()
+    lookups = load_lookups()
+    cfg = current_app.config
+    views = screen.views_of(access.department_id, lookups)
+    context = _live(access, request.args.get("view", ""))
+    return render_template("wall/wall.html", **context, assets=_assets(), poll_seconds=cfg["WALL_POLL_SECONDS"],
+                           rotate_seconds=cfg["WALL_ROTATE_SECONDS"] if len(views) > 1 else 0,
+                           views=views, sound=bool(cfg["WALL_SOUND"]) or request.args.get("sound") == "1",
+                           tz=cfg["TIMEZONE"], server_now=int(time.time() * 1000)), 200, _headers()
+
+
+@bp.get("/wall/changes")
+def changes():
+    """A wall's poll: 204 while the lanes it shows are at their versions, the feeds' health is as it was and no
+    deadline, midnight or the last-15-minutes strip has moved on (a comparison of values this process holds);
+    else the live region anew. Never a redirect; a revoked token gets «Доступ отозван»."""
+    access = _access()
+    # the lanes ``v`` names are the ones the wall was drawn with: a forged ``v`` can only keep its own wall still
+    versions = screen.cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
+    moment = whole_number(request.args.get("t"), high=2**40)
+    if (moment is not None and time.time() < moment and request.args.get("h") == _health()[0]
+            and unchanged(request.args.get("v", ""), versions)):
+        return "", 204, _headers()
+    return render_template("wall/_live.html", **_live(access, request.args.get("view", ""))), 200, _headers()
+
+
+# --- the admins' page ----------------------------------------------------------------------------------------
+
+def _require_admin():
+    if not can(current_user.role, "manage_walls"):
+        abort(403)
+
+
+@bp.get("/walls/")
+@login_required
+def tokens_page():
+    """Display tokens: the walls that may show the board, when each last asked, and the form for a new one."""
+    _require_admin()
+    return render_template("wall/tokens.html", tokens=tokens.listed(), departments=list(load_lookups().departments.values()),
+                           created=None)
+
+
+@bp.post("/walls/")
+@login_required
+def create_token():
+    """Make a display token and show its address once."""
+    _require_admin()
+    department = request.form.get("department") or None
+    department_id = whole_number(department) if department else None
+    try:
+        if department and department_id is None:
+            raise tokens.TokenError(_("Нет такого подразделения."))
+        token, secret = tokens.create(request.form.get("name", ""), department_id)
+    except tokens.TokenError as exc:
+        return render_template("wall/tokens.html", tokens=tokens.listed(), error=str(exc), created=None,
+                               departments=list(load_lookups().departments.values()),
+                               name=request.form.get("name", "")[:200]), 400
+    address = url_for("wall.show", token=secret, _external=True)
+    return render_template("wall/tokens.html", tokens=tokens.listed(), created=(token.name, address),
+                           departments=list(load_lookups().departments.values())), 201
+
+
+@bp.post("/walls/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke a display token: its wall says «Доступ отозван» at its next request."""
+    _require_admin()
+    token = db.session.get(DisplayToken, token_id)
+    if token is None:
+        abort(404)
+    if tokens.revoke(token):
+        flash(_("Доступ стены «%(name)s» отозван.", name=token.name), "info")
+    return redirect(url_for("wall.tokens_page"))
