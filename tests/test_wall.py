@@ -341,3 +341,38 @@ def test_arbitrary_arguments_never_break_the_wall(app, client, make):
             assert answer.status_code in (200, 204, 400), (path, view, v, h, t, answer.status_code)
 
     check()
+
+
+def test_many_walls_showing_the_same_cost_one_drawing_per_change(app, client, make, monkeypatch):
+    """After a change, the first wall's poll draws the region; every other wall showing the same view gets the same
+    region with no statement of drawing, and with its own token in its next poll."""
+    from sqlalchemy import event
+    monkeypatch.setitem(app.config, "LANE_VERSION_TTL", 60)
+    monkeypatch.setitem(app.config, "WALL_HEALTH_SECONDS", 60)
+    roads = make.department("Дороги")
+    make.incident(text="Первая карточка", department_id=roads)
+    first, second = make_token(app, "Зал"), make_token(app, "Коридор")
+    urls = [poll_url(wall(client, secret).get_data(as_text=True)) for secret in (first, second)]
+    for url in urls:  # warm: tokens seen for the minute, versions held
+        assert client.get(url).status_code == 204
+    make.incident(text="Новая из ленты", department_id=roads)
+    with app.app_context():
+        bump([roads])
+        db.session.commit()
+    monkeypatch.delitem(app.extensions, "mcu_lane_versions")  # the process learns the new version at once
+    drawn = client.get(urls[0])
+    assert drawn.status_code == 200 and "Новая из ленты" in drawn.get_data(as_text=True)
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        shared = client.get(urls[1])
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert shared.status_code == 200 and "Новая из ленты" in shared.get_data(as_text=True)
+    assert [s for s in statements if re.search(r"\b(FROM|JOIN)\s+incident\b", s, re.I)] == []
+    assert f"token={second}" in poll_url(shared.get_data(as_text=True))
+    assert f"token={first}" in poll_url(drawn.get_data(as_text=True))
+    assert client.get(poll_url(shared.get_data(as_text=True))).status_code == 204

@@ -2,6 +2,7 @@
 display tokens. A token opens these two and nothing else: no other view knows it."""
 import time
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,6 +20,8 @@ from . import screen, tokens
 
 bp = Blueprint("wall", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
+SENTINEL = "wall-token-here"  # stands for the token in a region drawn once for every wall that shows it
+REGIONS_KEPT = 64
 
 
 def _access():
@@ -93,7 +96,32 @@ def changes():
     if (moment is not None and time.time() < moment and request.args.get("h") == _health()[0]
             and unchanged(request.args.get("v", ""), versions)):
         return "", 204, _headers()
-    return render_template("wall/_live.html", **_live(access, request.args.get("view", ""))), 200, _headers()
+    return _shared_region(access, request.args.get("view", "")), 200, _headers()
+
+
+def _shared_region(access, wanted: str) -> str:
+    """The live region, drawn once per process for every wall showing the same view at the same lane versions and
+    feed health, until the next moment time alone changes it; each wall gets it with its own token in the poll
+    URL. Ages and times left are set by the page from the server's clock after every swap, so a region drawn a
+    second ago is the region of now. 50 walls cost a worker one drawing per change, not 50."""
+    lookups = load_lookups()
+    lanes, view = screen.lanes_of(access.department_id, wanted, lookups)
+    _versions, v = _state(lanes)  # before the reads: never a version newer than what is shown
+    health_key, problems = _health()
+    regions = screen.cached("mcu_wall_regions", dict)
+    key = (access.department_id, view, v, health_key)
+    now = datetime.now(UTC)
+    held = regions.get(key)
+    if held is None or now >= held[1]:
+        context = screen.build(lanes, lookups, now, city_tz())
+        poll = url_for("wall.changes", token=SENTINEL, view=view, v=v, h=health_key,
+                       t=int(context["next_change"].timestamp()) + 1)
+        held = (render_template("wall/_live.html", **context, poll_url=poll, problems=problems, view=view),
+                context["next_change"])
+        if len(regions) >= REGIONS_KEPT:
+            regions.clear()
+        regions[key] = held
+    return held[0].replace(SENTINEL, quote(request.args.get("token", ""), safe=""))
 
 
 # --- the admins' page ----------------------------------------------------------------------------------------
