@@ -1,6 +1,5 @@
 """A bulk action through the Flask test client: a head assigns 200 cards at once (issue 14), all or nothing in
 one transaction, with 6,000 open cards on the board; request to response, redrawn cells included."""
-import os
 import statistics
 import time
 
@@ -10,20 +9,13 @@ from mcu.extensions import db
 from mcu.models import Department, Incident, User
 from mcu.workflow import OPEN_STATUSES
 
-from .data import fill, make_app
+from .data import fill, on_both_databases
 
 RUNS, CARDS = 10, 200
 
 
 def run(report) -> None:
-    _measure(report, make_app(), "sqlite")
-    url = os.environ.get("MCU_BENCH_DATABASE_URL") or os.environ.get("MCU_TEST_DATABASE_URL")
-    if url:
-        from tests.conftest import reset_schema  # an empty schema, as the tests start from
-        reset_schema(url)
-        _measure(report, make_app(url), "postgresql")
-    else:
-        print("# bulk on PostgreSQL skipped: set MCU_BENCH_DATABASE_URL or MCU_TEST_DATABASE_URL", flush=True)
+    on_both_databases(report, _measure, "bulk")
 
 
 def _measure(report, app, label: str) -> None:

@@ -122,3 +122,16 @@ def fill_year(app, year: int, total: int = 100_000, seed: int = 17) -> None:
         db.session.execute(update(Incident).where(Incident.id.in_(some[1:]))
                            .values(duplicate_of_id=some[0], status="rejected"))
         db.session.commit()
+
+
+def on_both_databases(report, measure, part: str) -> None:
+    """``measure(report, app, label)`` on SQLite, then on an emptied PostgreSQL schema when MCU_BENCH_DATABASE_URL
+    (or MCU_TEST_DATABASE_URL) names one."""
+    measure(report, make_app(), "sqlite")
+    url = os.environ.get("MCU_BENCH_DATABASE_URL") or os.environ.get("MCU_TEST_DATABASE_URL")
+    if url:
+        from tests.conftest import reset_schema  # an empty schema, as the tests start from
+        reset_schema(url)
+        measure(report, make_app(url), "postgresql")
+    else:
+        print(f"# {part} on PostgreSQL skipped: set MCU_BENCH_DATABASE_URL or MCU_TEST_DATABASE_URL", flush=True)

@@ -1,6 +1,5 @@
 """Search over 100,000 incidents (2,000 open), through the list page and the board, on SQLite and, when a URL
 is given, on PostgreSQL: a handful of realistic queries, each page answered anew (no rendered lane reused)."""
-import os
 import statistics
 import time
 from urllib.parse import quote
@@ -11,7 +10,7 @@ from mcu.extensions import db
 from mcu.models import Incident
 from mcu.search import search_columns
 
-from .data import fill, make_app
+from .data import fill, on_both_databases
 
 RUNS = 15
 RARE = "Пожарный гидрант на {n}-м доме течёт"  # five messages hold the rare word
@@ -82,11 +81,4 @@ def _measure(report, app, label: str) -> None:
 
 
 def run(report) -> None:
-    _measure(report, make_app(), "sqlite")
-    url = os.environ.get("MCU_BENCH_DATABASE_URL") or os.environ.get("MCU_TEST_DATABASE_URL")
-    if url:
-        from tests.conftest import reset_schema  # an empty schema, as the tests start from
-        reset_schema(url)
-        _measure(report, make_app(url), "postgresql")
-    else:
-        print("# search on PostgreSQL skipped: set MCU_BENCH_DATABASE_URL or MCU_TEST_DATABASE_URL", flush=True)
+    on_both_databases(report, _measure, "search")

@@ -3,11 +3,12 @@ wall and its poll, nothing else, never a session), the poll's 204 while nothing 
 wall, overdue first, the day's counters, and no personal data of citizens."""
 import hashlib
 import re
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import csrf_from
-from sqlalchemy import select
+from sqlalchemy import event, select
 from walltools import HOSTILE, make_token, revoke_token
 
 from mcu.extensions import db
@@ -20,6 +21,20 @@ NOW = datetime.now(UTC)
 
 def wall(client, secret, **args):
     return client.get("/wall", query_string={"token": secret, **args})
+
+
+@contextmanager
+def statements_of(app):
+    """The SQL statements run inside the block."""
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
 
 
 def poll_url(html: str) -> str:
@@ -302,7 +317,6 @@ def test_the_asset_version_changes_with_a_static_file(tmp_path):
 def test_an_idle_walls_poll_reads_no_database(app, client, make, monkeypatch):
     """500 idle walls cost nothing: with the versions, tokens and feed health held by the process, a 204 runs no
     SQL statement."""
-    from sqlalchemy import event
     monkeypatch.setitem(app.config, "LANE_VERSION_TTL", 60)
     monkeypatch.setitem(app.config, "WALL_HEALTH_SECONDS", 60)
     for name in ("mcu_lane_versions", "mcu_wall_tokens", "mcu_wall_health"):
@@ -310,15 +324,8 @@ def test_an_idle_walls_poll_reads_no_database(app, client, make, monkeypatch):
     make.incident(text="Карточка")
     url = poll_url(wall(client, make_token(app)).get_data(as_text=True))
     assert client.get(url).status_code == 204  # the caches are warm, last_seen_at written for the minute
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements_of(app) as statements:
         assert [client.get(url).status_code for _ in range(10)] == [204] * 10
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert statements == []
 
 
@@ -346,7 +353,6 @@ def test_arbitrary_arguments_never_break_the_wall(app, client, make):
 def test_many_walls_showing_the_same_cost_one_drawing_per_change(app, client, make, monkeypatch):
     """After a change, the first wall's poll draws the region; every other wall showing the same view gets the same
     region with no statement of drawing, and with its own token in its next poll."""
-    from sqlalchemy import event
     monkeypatch.setitem(app.config, "LANE_VERSION_TTL", 60)
     monkeypatch.setitem(app.config, "WALL_HEALTH_SECONDS", 60)
     roads = make.department("Дороги")
@@ -362,17 +368,10 @@ def test_many_walls_showing_the_same_cost_one_drawing_per_change(app, client, ma
     monkeypatch.delitem(app.extensions, "mcu_lane_versions")  # the process learns the new version at once
     drawn = client.get(urls[0])
     assert drawn.status_code == 200 and "Новая из ленты" in drawn.get_data(as_text=True)
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements_of(app) as statements:
         shared = client.get(urls[1])
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert shared.status_code == 200 and "Новая из ленты" in shared.get_data(as_text=True)
-    assert [s for s in statements if re.search(r"\b(FROM|JOIN)\s+incident\b", s, re.I)] == []
+    assert [s for s in statements if re.search(r"\b(FROM|JOIN)\s+incident\b", s, re.IGNORECASE)] == []
     assert f"token={second}" in poll_url(shared.get_data(as_text=True))
     assert f"token={first}" in poll_url(drawn.get_data(as_text=True))
     assert client.get(poll_url(shared.get_data(as_text=True))).status_code == 204
