@@ -265,6 +265,21 @@ def test_overdue_first_then_due_soonest_with_counts_and_the_rest_counted(app, cl
     assert "⚠ −1 д" in tile and "ещё 1 ч" in tile or "ещё 59 мин" in tile
 
 
+def test_a_card_escalated_for_the_deadline_it_shows_says_so_on_the_wall(app, client, make):
+    """«Эскалация» as on the board: the escalation of the card's present deadline, not of one it was held to
+    before."""
+    roads = make.department("Дороги")
+    late = NOW.replace(microsecond=0) - timedelta(hours=6)
+    make.incident(text="Эскалирована", department_id=roads, first_answer_due=late, escalated_due=late)
+    make.incident(text="Старая эскалация", department_id=roads, first_answer_due=late,
+                  escalated_due=late - timedelta(days=2))
+    html = wall(client, make_token(app, "Дороги ТВ", "Дороги")).get_data(as_text=True)
+    cards = {re.search(r"Эскалирована|Старая эскалация", li).group(0): li
+             for li in re.findall(r'<li class="wcard.*?</li>', html, re.DOTALL)}
+    assert '<strong class="esc">⚠ Эскалация</strong>' in cards["Эскалирована"]
+    assert "Эскалация<" not in cards["Старая эскалация"]
+
+
 def test_a_tile_with_more_cards_than_room_counts_the_rest(app, client, make):
     roads = make.department("Дороги")
     for n in range(40):

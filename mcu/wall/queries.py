@@ -66,7 +66,9 @@ def urgent_cards(connection, lanes, now: datetime, cards: int, result: dict) -> 
     ranked = _within(select(Incident.id, place.label("place")).where(Incident.status.in_(WAITING)), lanes).subquery()
     chosen = connection.execute(
         select(Incident.id, Incident.department_id, Incident.status, Incident.topic_id, Incident.text,
-               Incident.received_at, due.label("due"), Incident.urgent)
+               Incident.received_at, due.label("due"), Incident.urgent,
+               # escalated to the operators for the deadline the card shows now, as on the board
+               case((Incident.escalated_due == due, 1), else_=0).label("escalated"))
         .join(ranked, ranked.c.id == Incident.id).where(ranked.c.place <= cards)
         .order_by(case((due.is_(None), 1), else_=0), due, Incident.received_at, Incident.id)).all()
     for row in chosen:

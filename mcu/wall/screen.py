@@ -53,6 +53,7 @@ class Card:
     due: datetime | None
     late: bool
     urgent: bool
+    escalated: bool = False
 
 
 def _shorten(value: str, limit: int) -> str:
@@ -74,7 +75,7 @@ def _cards(rows, lookups, now: datetime, shape: layout.Layout) -> list[Card]:
             text = _shorten(text, max(4, budget - len(topic_name) - 2))
         due = as_utc(row.due)
         out.append(Card(row.id, topic_name, text, as_utc(row.received_at), due, due is not None and due <= now,
-                        bool(row.urgent)))
+                        bool(row.urgent), bool(row.escalated)))
     return out
 
 

@@ -88,14 +88,18 @@ def test_the_wall_fits_a_tv_at_1080p_and_4k(app, make, browser, live_url, data):
     if data == "20 departments":
         for n, department_id in enumerate(extra_departments(app, 11)):
             for k in range(n % 4 + 1):
+                due = now + timedelta(hours=k - 1)  # the first overdue and escalated: «Эскалация» must fit too
                 make.incident(text=list(HOSTILE)[(n + k) % len(HOSTILE)], department_id=department_id,
-                              first_answer_due=now + timedelta(hours=k - 1), status="new" if k % 2 else "in_progress")
+                              first_answer_due=due, escalated_due=due if k == 0 else None,
+                              status="new" if k % 2 else "in_progress")
         lanes = 21
     secret = make_token(app)
     for size in SIZES:
         context, page = open_wall(browser, live_url, secret, size)
         measured = assert_fits(page, size)
         assert measured["tiles"] == lanes
+        if data == "20 departments":
+            assert page.locator(".wcard .esc").count() >= 1
         text = page.locator("body").inner_text()
         for hostile, secret_part in HOSTILE.items():
             assert secret_part not in text, hostile
