@@ -240,6 +240,8 @@ def world(app, monkeypatch):
                                 channel_id=channels[i].id, assignee_id=users[i].id, received_at=now - timedelta(hours=i),
                                 first_answer_due=now + timedelta(hours=i - 30), urgent=i % 4 == 0,
                                 resolved_at=now - timedelta(hours=1) if status == "resolved" else None,
+                                # «Ответ дан», like «Решено», is on the board within the solved window only
+                                answered_at=now - timedelta(hours=1) if status == "answered" else None,
                                 **search_columns(fields["text"], fields["author"], fields["address"]))
             db.session.add(incident)
             db.session.flush()
