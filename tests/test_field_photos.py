@@ -13,8 +13,8 @@ from fieldtools import GPS_POINT, GREEN, RED, TEXT_AS_JPEG, camera_jpeg, heic, h
 from PIL import Image
 from sqlalchemy import select
 
+from mcu import files
 from mcu.extensions import db
-from mcu.field import photos
 from mcu.models import Event, Photo
 
 HX = {"HX-Request": "true"}
@@ -128,7 +128,7 @@ def test_a_full_disk_is_a_russian_503_and_keeps_nothing(app, client, auth, make,
             raise OSError(errno.ENOSPC, "No space left on device")
         real(descriptor)
 
-    monkeypatch.setattr(photos.os, "fsync", second_fails)
+    monkeypatch.setattr(files.os, "fsync", second_fails)  # every durable write goes through mcu.files
     response = send_photos(client, card, [(camera_jpeg(), "a.jpg")], text="Сделано", step="done")
     assert response.status_code == 503 and response.headers["Retry-After"] == "300"
     assert "закончилось место" in response.get_data(as_text=True)

@@ -13,6 +13,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 from werkzeug.wrappers import request as werkzeug_request
 
+from mcu import files
 from mcu import queue as mcu_queue
 from mcu.extensions import db
 from mcu.imports import service, uploads
@@ -177,7 +178,7 @@ def fill_disk(monkeypatch, where: str) -> None:
     def full_open(path, mode="r", *args, **kwargs):
         opened = open(path, mode, *args, **kwargs)  # noqa: SIM115 -- closed by whoever writes it
         return HalfWritten(opened) if "w" in mode and f"{where}." in str(path) else opened
-    monkeypatch.setattr(uploads, "open", full_open, raising=False)
+    monkeypatch.setattr(files, "open", full_open, raising=False)  # every upload file is written by mcu.files
 
 
 @pytest.mark.parametrize("where", ["spool", ".data", ".rows"],

@@ -5,6 +5,7 @@ import re
 import threading
 
 from conftest import PASSWORD, csrf_from
+from fieldtools import hidden_fields
 from sqlalchemy import func, select
 
 from mcu.extensions import db
@@ -15,14 +16,7 @@ HX = {"HX-Request": "true"}
 
 def form_of(client, path: str, action: str) -> dict:
     """The hidden fields of the form posting to `action` on the page, as the browser would send them."""
-    html = client.get(path).get_data(as_text=True)
-    form = html[html.index(f'action="{action}"'):]
-    form = form[:form.index("</form>")]
-    fields = {}
-    for tag in re.findall(r"<input[^>]*>", form):
-        if 'type="hidden"' in tag:
-            fields[re.search(r'name="([^"]+)"', tag).group(1)] = re.search(r'value="([^"]*)"', tag).group(1)
-    return fields
+    return hidden_fields(client.get(path).get_data(as_text=True), action)
 
 
 def count(app, model, **where) -> int:

@@ -7,11 +7,9 @@ checked from the header before anything is decoded (a decompression bomb is refu
 fresh JPEG of the pixels alone: no EXIF, GPS, XMP or comment survives. ``store`` writes both files under a generated
 name (temporary file + rename, so a reader never sees half of one), ``discard`` removes them again.
 """
-import errno
 import io
 import logging
 import math
-import os
 import secrets
 import warnings
 from dataclasses import dataclass
@@ -23,6 +21,8 @@ from flask_babel import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from werkzeug.security import safe_join
 
+from ..files import NoSpace, atomic_file  # noqa: F401  (NoSpace: the views catch photos.NoSpace)
+
 pillow_heif.register_heif_opener()  # HEIC/HEIF, what iPhones shoot
 Image.init()  # every plugin registered, so Image.open knows each name in FORMATS
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")  # "JPEG" opens MPO too, the JPEG some Android cameras write
 CONTENT_TYPE = "image/jpeg"  # every photo is stored as JPEG
-FULL_DISK = {errno.ENOSPC, errno.EDQUOT}
 MAX_ICC_BYTES = 1024 * 1024  # a colour profile kept (it is no metadata about the shot); a bigger one is dropped
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -41,10 +40,6 @@ class BadPhoto(ValueError):
     def __init__(self, notice: str):
         super().__init__(notice)
         self.notice = notice
-
-
-class NoSpace(Exception):
-    """The photo folder's disk is full (or over quota): nothing of the photo was kept."""
 
 
 @dataclass(frozen=True)
@@ -206,19 +201,8 @@ def store(photo: Processed, folder: str) -> Stored:
 
 def _write(target: Path, data: bytes) -> None:
     """A file written under a temporary name, flushed to the disk and renamed into place."""
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(temporary, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException as exc:
-        temporary.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno in FULL_DISK:
-            raise NoSpace(str(exc)) from exc
-        raise
+    with atomic_file(target, "wb", durable=True) as out:
+        out.write(data)
 
 
 def discard(folder: str, stored_names) -> None:

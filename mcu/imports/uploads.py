@@ -4,8 +4,6 @@ import has got), its records once parsed (`.rows`, JSON lines) and, while a job 
 Every file is written to a temporary name and renamed into place, so a reader never sees half of one and a full
 disk or a crash leaves nothing under a real name; files older than a day are swept away."""
 import dataclasses
-import errno
-import os
 import re
 import secrets
 import time
@@ -18,19 +16,15 @@ from pathlib import Path
 import orjson
 
 from ..feeds.records import Record
+from ..files import NoSpace, atomic_file  # noqa: F401  (NoSpace: the views catch uploads.NoSpace)
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 KEEP_SECONDS = 24 * 3600
 COPY_CHUNK = 1024 * 1024
 CHUNK_BYTES = 4 * 1024 * 1024  # records stored in one transaction: a chunk's memory is about 10x their JSON
-FULL_DISK = {errno.ENOSPC, errno.EDQUOT}
 SUFFIXES = (".data", ".json", ".rows", ".cancel")
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Record) if f.name != "raw")
 DATE_FIELDS = {"received_at", "answered_at", "updated_at"}
-
-
-class NoSpace(Exception):
-    """The upload folder's disk is full (or over quota): what was being written has been removed."""
 
 
 class TooBig(Exception):
@@ -87,19 +81,9 @@ class Folder:
 
     @contextmanager
     def _writing(self, target: Path, mode: str = "wb"):
-        """A file written under a temporary name and renamed to `target` only when complete; removed on any
-        failure (a full disk becomes NoSpace)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            with open(temporary, mode) as out:
-                yield out
-            os.replace(temporary, target)
-        except BaseException as exc:
-            temporary.unlink(missing_ok=True)
-            if isinstance(exc, OSError) and exc.errno in FULL_DISK:
-                raise NoSpace(str(exc)) from exc
-            raise
+        """A file of this folder written whole or not at all (a full disk becomes NoSpace)."""
+        with atomic_file(target, mode) as out:
+            yield out
 
     def keep(self, stream, max_bytes: int) -> str:
         """Copy an uploaded stream into the folder under a new token, in chunks; TooBig past `max_bytes`."""

@@ -8,12 +8,13 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from ..errors import page as error_page
+from ..files import FULL_DISK
 from ..roles import can
 from ..web import is_htmx
 from . import mapping, service
 from .matching import FIELD_TITLES, Reference
 from .table import FIELD_NAMES, TableError, number
-from .uploads import FULL_DISK, NoSpace, TooBig
+from .uploads import NoSpace, TooBig
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 
