@@ -1,6 +1,7 @@
 """Flask extensions, unbound here and bound to the app in the factory."""
 import logging
 
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,3 +34,20 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 # flask-limiter's own logger carries a NullHandler, which would silence its "falling back to memory" warning
 limiter.logger = logging.getLogger("mcu.limits")
+
+PROCESS_CACHE_PREFIX = "mcu_"  # app.extensions keys of the per-process objects made on first use
+
+
+def process_cached(name: str, make):
+    """A per-process object (a cache, the asset version) kept in the app's extensions, made on first use with the
+    settings read then; ``forget_process_caches`` drops them all, so the next use reads the settings anew."""
+    held = current_app.extensions.get(name)
+    if held is None:
+        held = current_app.extensions[name] = make()
+    return held
+
+
+def forget_process_caches(app) -> None:
+    """Drop every per-process object (as a restarted process would have none): tests start each from nothing."""
+    for name in [n for n in app.extensions if n.startswith(PROCESS_CACHE_PREFIX)]:
+        del app.extensions[name]

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from mcu import create_app, reference
 from mcu.auth.passwords import hash_password
-from mcu.extensions import db, limiter
+from mcu.extensions import db, forget_process_caches, limiter
 from mcu.models import Channel, Department, Incident, Topic, User
 from mcu.search import search_columns
 
@@ -60,7 +60,9 @@ def tables() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def clean_db(app):
-    """Every test starts from reference data only."""
+    """Every test starts from reference data only, and with no per-process cache of the one session-wide app: a
+    cache made while a test had set its own TTL would otherwise outlive the test and hide later tests' writes."""
+    forget_process_caches(app)
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables()) + " RESTART IDENTITY CASCADE"))

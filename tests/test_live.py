@@ -63,7 +63,6 @@ class Recorder:
 
 def test_an_idle_poll_is_a_204_that_touches_no_template_and_no_database(app, make, monkeypatch):
     monkeypatch.setitem(app.config, "LANE_VERSION_TTL", 60)
-    app.extensions.pop("mcu_lane_versions", None)
     make.incident(text="Яма у школы")
     client, html = signed_in(app, make, "operator")
     url = poll_url(html)
@@ -72,7 +71,6 @@ def test_an_idle_poll_is_a_204_that_touches_no_template_and_no_database(app, mak
         response = client.get(url, headers=HX)
     assert response.status_code == 204 and response.get_data() == b""
     assert seen.statements == [] and seen.templates == []
-    app.extensions.pop("mcu_lane_versions", None)
 
 
 def test_a_move_reaches_the_screens_that_show_its_lane_and_no_other(app, make):

@@ -334,8 +334,6 @@ def test_an_idle_walls_poll_reads_no_database(app, client, make, monkeypatch):
     SQL statement."""
     monkeypatch.setitem(app.config, "LANE_VERSION_TTL", 60)
     monkeypatch.setitem(app.config, "WALL_HEALTH_SECONDS", 60)
-    for name in ("mcu_lane_versions", "mcu_wall_tokens", "mcu_wall_health"):
-        monkeypatch.delitem(app.extensions, name, raising=False)
     make.incident(text="Карточка")
     url = poll_url(wall(client, make_token(app)).get_data(as_text=True))
     assert client.get(url).status_code == 204  # the caches are warm, last_seen_at written for the minute

@@ -12,7 +12,7 @@ from flask import current_app, get_template_attribute, url_for
 from markupsafe import Markup
 
 from ..access import REACH
-from ..extensions import db
+from ..extensions import db, process_cached
 from ..fragments import FragmentCache
 from ..lanes import EPOCH_KEY, lane_key
 from ..queue import redis_url
@@ -29,19 +29,13 @@ EMPTY = Cell(Markup(""), 0, 0)
 
 def card_cache() -> CardCache:
     """This process's card cache."""
-    found = current_app.extensions.get("mcu_card_cache")
-    if found is None:
-        found = current_app.extensions["mcu_card_cache"] = CardCache(current_app.config["CARD_CACHE_SIZE"])
-    return found
+    return process_cached("mcu_card_cache", lambda: CardCache(current_app.config["CARD_CACHE_SIZE"]))
 
 
 def fragment_cache() -> FragmentCache:
     """This process's client of the shared fragment cache."""
-    found = current_app.extensions.get("mcu_fragments")
-    if found is None:
-        found = current_app.extensions["mcu_fragments"] = FragmentCache(
-            redis_url(current_app), current_app.config["FRAGMENT_TTL_SECONDS"])
-    return found
+    return process_cached("mcu_fragments", lambda: FragmentCache(redis_url(current_app),
+                                                                 current_app.config["FRAGMENT_TTL_SECONDS"]))
 
 
 def reach_key(user) -> str:

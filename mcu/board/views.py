@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from ..access import can_move
-from ..extensions import db, login_manager
+from ..extensions import db, login_manager, process_cached
 from ..incidents.queries import field_staff_load
 from ..lanes import EPOCH_KEY, UNROUTED_KEY, VersionCache, lane_key, read_versions
 from ..lookups import load as load_lookups
@@ -135,9 +135,7 @@ def changes():
     changed lanes as htmx partials, or the whole lanes block when the set of lanes to show changed."""
     if "_user_id" not in session:
         return login_manager.unauthorized()
-    cache = current_app.extensions.get("mcu_lane_versions")
-    if cache is None:
-        cache = current_app.extensions["mcu_lane_versions"] = VersionCache(current_app.config["LANE_VERSION_TTL"])
+    cache = process_cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"]))
     if unchanged(request.args.get("v", ""), cache.get()):
         return "", 204
     return _changed(_decode(request.args.get("v", "")) or {})

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -187,10 +186,3 @@ def asset_version(static_folder: str) -> str:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
-
-def cached(name: str, make):
-    """A per-process object kept in the app's extensions (caches, the asset version)."""
-    held = current_app.extensions.get(name)
-    if held is None:
-        held = current_app.extensions[name] = make()
-    return held

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..board.views import unchanged
-from ..extensions import db
+from ..extensions import db, process_cached
 from ..lanes import EPOCH_KEY, VersionCache, lane_key
 from ..lookups import load as load_lookups
 from ..models import DisplayToken
@@ -27,7 +27,7 @@ REGIONS_KEPT = 64
 def _access():
     """The presented token's access, or the 403 answer of a wall that may not show: «Доступ отозван» for a revoked
     token, an invalid link for anything else. Never the sign-in page: nobody sits at a wall to sign in."""
-    cache = screen.cached("mcu_wall_tokens", lambda: tokens.TokenCache(current_app.config["LANE_VERSION_TTL"]))
+    cache = process_cached("mcu_wall_tokens", lambda: tokens.TokenCache(current_app.config["LANE_VERSION_TTL"]))
     access = cache.find(request.args.get("token"))
     if access is None or access.revoked:
         message = _("Доступ отозван") if access is not None else _("Ссылка стены недействительна")
@@ -39,18 +39,18 @@ def _access():
 
 
 def _assets() -> str:
-    return screen.cached("mcu_assets", lambda: screen.asset_version(current_app.static_folder))
+    return process_cached("mcu_assets", lambda: screen.asset_version(current_app.static_folder))
 
 
 def _state(lanes: list) -> tuple[dict, str]:
     """(the lane versions this process holds, the poll's ``v`` for these lanes)."""
-    versions = screen.cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
+    versions = process_cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
     return versions, ",".join([f"{EPOCH_KEY}.{versions.get(EPOCH_KEY, 0)}"]
                               + [f"{lane_key(d)}.{versions.get(lane_key(d), 0)}" for d in lanes])
 
 
 def _health():
-    return screen.cached("mcu_wall_health", lambda: screen.HealthCache(current_app.config["WALL_HEALTH_SECONDS"])).get()
+    return process_cached("mcu_wall_health", lambda: screen.HealthCache(current_app.config["WALL_HEALTH_SECONDS"])).get()
 
 
 def _live(access, view: str) -> dict:
@@ -91,7 +91,7 @@ def changes():
     else the live region anew. Never a redirect; a revoked token gets «Доступ отозван»."""
     access = _access()
     # the lanes ``v`` names are the ones the wall was drawn with: a forged ``v`` can only keep its own wall still
-    versions = screen.cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
+    versions = process_cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
     moment = whole_number(request.args.get("t"), high=2**40)
     if (moment is not None and time.time() < moment and request.args.get("h") == _health()[0]
             and unchanged(request.args.get("v", ""), versions)):
@@ -108,7 +108,7 @@ def _shared_region(access, wanted: str) -> str:
     lanes, view = screen.lanes_of(access.department_id, wanted, lookups)
     _versions, v = _state(lanes)  # before the reads: never a version newer than what is shown
     health_key, problems = _health()
-    regions = screen.cached("mcu_wall_regions", dict)
+    regions = process_cached("mcu_wall_regions", dict)
     key = (access.department_id, view, v, health_key)
     now = datetime.now(UTC)
     held = regions.get(key)
