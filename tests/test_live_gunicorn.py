@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from html import unescape
 from pathlib import Path
 
@@ -92,14 +93,17 @@ def poll(base: str, screen: dict) -> requests.Response:
 
 def everyone_sees(base: str, shown: list[dict], card: int, cell: str, within: float = 3.0) -> None:
     deadline, waiting = time.monotonic() + within, list(shown)
-    while waiting and time.monotonic() < deadline:
-        for screen in list(waiting):
-            response = poll(base, screen)
-            if response.status_code == 200 and f'id="{cell}"' in response.text:
-                part = response.text[response.text.index(f'id="{cell}"'):]
-                if f'id="incident-{card}"' in part[:part.index("</section>")]:
-                    waiting.remove(screen)
-        time.sleep(0.2)
+    def sees(screen) -> bool:
+        response = poll(base, screen)
+        if response.status_code == 200 and f'id="{cell}"' in response.text:
+            part = response.text[response.text.index(f'id="{cell}"'):]
+            return f'id="incident-{card}"' in part[:part.index("</section>")]
+        return False
+
+    with ThreadPoolExecutor(len(shown)) as pool:  # the screens ask at once, as open boards do: both workers answer
+        while waiting and time.monotonic() < deadline:
+            waiting = [screen for screen, saw in zip(waiting, pool.map(sees, waiting), strict=True) if not saw]
+            time.sleep(0.2)
     assert not waiting, f"{len(waiting)} of {len(shown)} screens did not see the change within {within} s"
 
 

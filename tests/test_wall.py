@@ -4,7 +4,9 @@ wall, overdue first, the day's counters, and no personal data of citizens."""
 import hashlib
 import re
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from time import sleep
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import csrf_from
@@ -292,12 +294,21 @@ def test_a_tile_with_more_cards_than_room_counts_the_rest(app, client, make):
 
 
 def test_the_days_counters(app, client, make):
-    make.incident(received_at=NOW - timedelta(minutes=5), first_answered_at=NOW - timedelta(minutes=1),
+    """Counted as of the moment the wall is asked (not when the test module was imported: the suite runs for
+    minutes), with the day's three arrivals after the city's midnight and within the last 15 minutes."""
+    now, zone = datetime.now(UTC), ZoneInfo(app.config["TIMEZONE"])
+    midnight = datetime.combine(now.astimezone(zone).date(), time(), zone).astimezone(UTC)
+    if now - midnight < timedelta(seconds=10):  # the city's day has just begun: let its first seconds pass
+        sleep(10)
+        now = datetime.now(UTC)
+    start = max(now - timedelta(minutes=7), midnight + timedelta(seconds=1))
+    step = (now - start) / 8
+    make.incident(received_at=start + 2 * step, first_answered_at=start + 6 * step,
                   first_answer_work_minutes=30, status="answered")
-    make.incident(received_at=NOW - timedelta(minutes=6), first_answered_at=NOW - timedelta(minutes=2),
-                  first_answer_work_minutes=50, status="interim", resolve_due=NOW + timedelta(days=5))
-    make.incident(received_at=NOW - timedelta(minutes=7), first_answer_due=NOW - timedelta(minutes=1))
-    make.incident(received_at=NOW - timedelta(days=3), status="resolved", resolved_at=NOW - timedelta(days=2))
+    make.incident(received_at=start + step, first_answered_at=start + 5 * step,
+                  first_answer_work_minutes=50, status="interim", resolve_due=now + timedelta(days=5))
+    make.incident(received_at=start, first_answer_due=start + 4 * step)
+    make.incident(received_at=now - timedelta(days=3), status="resolved", resolved_at=now - timedelta(days=2))
     html = wall(client, make_token(app)).get_data(as_text=True)
     counters = re.findall(r'<div class="counter[^"]*"[^>]*><b>([^<]+)</b><span>([^<]+)</span>', html)
     assert counters == [("3", "получено сегодня"), ("3", "в работе сейчас"), ("⚠ 1", "просрочено"),
