@@ -96,6 +96,7 @@ class CardContext:
 def due_words() -> dict:
     """The words of a deadline's time left, for the card renderer and, as JSON, for static/js/deadlines.js."""
     return {"left": _("осталось %(span)s"), "late": _("просрочено на %(span)s"), "under": _("меньше минуты"),
+            "now": _("сейчас"),
             "min": _("%(n)d мин"), "hours": _("%(n)d ч"), "days": _("%(n)d д")}
 
 
@@ -128,7 +129,7 @@ def _parts(ctx: CardContext, ident, status, topic_id, channel_id, platform, text
     head = (f' id="incident-{ident}" data-id="{ident}" data-version="{version}"><a href="{ctx.href}{ident}">'
             f'<b>{ctx.topics.get(topic_id) or words["no_topic"]}{urgent_mark}'
             f'</b><p>{escape(excerpt(text, ctx.text_chars))}</p><small><span title="{channel}">{channel}</span>'
-            f'<time title="{_short(received_at, ctx.tz)}">')
+            f'<time title="{_short(received_at, ctx.tz)}" data-at="{int(received_at.timestamp())}">')
     mid = "</time></small>" + (f'<small><span class="card-assignee" title="{assignee}">{assignee}</span></small>'
                                if assignee else "")
     tail = (f'</a><button type="button" class="card-move" '

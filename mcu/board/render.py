@@ -20,6 +20,7 @@ from ..roles import ROLES
 from ..timefmt import city_tz
 from ..workflow import BOARD_COLUMNS, RESOLVED, STATUS_NAMES
 from .cards import CardCache, CardContext
+from .delta import Thinned
 from .filters import DUE_TODAY
 from .queries import Cell, LaneCards, lane_cards
 
@@ -64,6 +65,11 @@ class View:
                       self.ctx.fingerprint(), self.filtered_by()))
         self.key = hashlib.blake2b(names.encode(), digest_size=10).hexdigest()
 
+    def fragment_key(self, department_id, version: int, versions: dict[str, int]) -> str:
+        """Where the lane at this version, drawn for this view, is kept (the database's epoch in it)."""
+        return KEY.format(epoch=versions.get(EPOCH_KEY, 0), lane=lane_key(department_id), version=version,
+                          view=self.key)
+
     def filtered_by(self) -> tuple:
         """What else the filters' cards depend on: whose «Мои» they are, and which day «Срок сегодня» is."""
         return (self.user.id if self.filters.mine else None,
@@ -88,9 +94,7 @@ def render_lanes(view: View, department_ids: list, versions: dict[str, int]) -> 
     """{department_id: lane markup} for these lanes: from the shared cache where another screen already had it
     rendered at this version, else rendered here (one statement for all missing lanes) and shared."""
     fragments = fragment_cache()
-    epoch = versions.get(EPOCH_KEY, 0)
-    keys = {d: KEY.format(epoch=epoch, lane=lane_key(d), version=versions.get(lane_key(d), 0), view=view.key)
-            for d in department_ids}
+    keys = {d: view.fragment_key(d, versions.get(lane_key(d), 0), versions) for d in department_ids}
     found = dict(zip(department_ids, fragments.get_many([keys[d] for d in department_ids]), strict=True))
     missing = [d for d in department_ids if found[d] is None]
     if missing:
@@ -106,6 +110,19 @@ def render_lanes(view: View, department_ids: list, versions: dict[str, int]) -> 
             fragments.put_many({keys[d]: html for d, html in drawn.items()})
             found.update(drawn)
     return {d: Markup(found[d]) for d in department_ids}
+
+
+def render_changed(view: View, department_ids: list, versions: dict[str, int], seen: dict[str, int]) -> dict:
+    """{department_id: lane markup} for lanes a screen showed at the versions in ``seen``: each lane thinned to
+    what changed since (board/delta.py) where this process or the shared cache still holds the lane as the
+    screen has it, else whole."""
+    new = render_lanes(view, department_ids, versions)
+    old_keys = {d: view.fragment_key(d, seen.get(lane_key(d), 0), versions) for d in department_ids}
+    olds = dict(zip(department_ids, fragment_cache().get_many([old_keys[d] for d in department_ids]), strict=True))
+    thinned = process_cached("mcu_thinned", Thinned)
+    new_keys = {d: view.fragment_key(d, versions.get(lane_key(d), 0), versions) for d in department_ids}
+    return {d: new[d] if olds[d] is None else Markup(thinned.get(old_keys[d], new_keys[d], olds[d], new[d]))
+            for d in department_ids}
 
 
 def draw(view: View, department_ids: list, versions: dict[str, int]) -> dict:

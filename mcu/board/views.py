@@ -20,7 +20,7 @@ from ..web import is_htmx, whole_number
 from .cards import due_words
 from .filters import UNROUTED, parse
 from .queries import lanes_with_cards
-from .render import View, render_lanes
+from .render import View, render_changed, render_lanes
 
 bp = Blueprint("board", __name__)
 MAX_LANES = 500  # a poll naming more lanes than a city has departments is not a board's
@@ -77,10 +77,14 @@ def _decode(value: str) -> dict | None:
     return seen
 
 
-def live_context(view: View, versions: dict, shown: list, draw=None) -> dict:
+def live_context(view: View, versions: dict, shown: list, draw=None, seen: dict | None = None) -> dict:
     """The lanes block: the lanes (those in ``draw``, all shown ones by default) with their markup, and the poll
-    that keeps them current."""
-    drawn = render_lanes(view, shown if draw is None else draw, versions)
+    that keeps them current. With ``seen`` (the versions a polling screen shows), only what changed since then
+    goes out in full (board/delta.py)."""
+    if seen is None:
+        drawn = render_lanes(view, shown if draw is None else draw, versions)
+    else:
+        drawn = render_changed(view, shown if draw is None else draw, versions, seen)
     cfg = current_app.config
     return {
         "filters": view.filters,
@@ -166,7 +170,7 @@ def _changed(seen: dict):
     if [lane_key(d) for d in shown] != shown_before or seen.get(EPOCH_KEY) != versions.get(EPOCH_KEY, 0):
         return render_template("board/_changes.html", whole=True, **live_context(view, versions, shown))
     changed = [d for d in shown if seen.get(lane_key(d)) != versions.get(lane_key(d), 0)]
-    return render_template("board/_changes.html", whole=False, **live_context(view, versions, shown, changed))
+    return render_template("board/_changes.html", whole=False, **live_context(view, versions, shown, changed, seen))
 
 
 @bp.get("/board/departments.css")

@@ -205,10 +205,40 @@
   });
   // Sortable leaves inline styles (will-change, animation transforms) on cards; htmx clones elements with
   // a matching id while swapping, and a clone's style attribute is a CSP report under style-src 'self'.
-  document.addEventListener("htmx:before:swap", function () {
+  // A changed lane comes thinned (mcu/board/delta.py): each cell or card this screen already shows unchanged is a
+  // stub naming it, and the screen's own element goes back in its place before the lane is morphed. A stub naming
+  // something this screen lacks keeps the lane as it is, and the next poll names no version for it, which the
+  // server answers with every lane whole.
+  var wholeNext = [];
+  document.addEventListener("htmx:before:swap", function (evt) {
     document.querySelectorAll("#lanes .card[style], #lanes .cards[style]").forEach(function (el) {
       el.removeAttribute("style");
     });
+    var tasks = (evt.detail && evt.detail.tasks) || [];
+    for (var i = tasks.length - 1; i >= 0; i--) {
+      var fragment = tasks[i].fragment;
+      if (!fragment || !fragment.querySelectorAll) { continue; }
+      var lacking = false;
+      fragment.querySelectorAll("[data-keep]").forEach(function (stub) {
+        var own = document.getElementById(stub.getAttribute("data-keep"));
+        if (own) { stub.replaceWith(own.cloneNode(true)); } else { lacking = true; }
+      });
+      if (lacking) {
+        var lane = fragment.querySelector("section.lane[data-lane]");
+        if (lane) { wholeNext.push(lane.getAttribute("data-lane")); }
+        tasks.splice(i, 1);
+      }
+    }
+  });
+  document.addEventListener("htmx:after:swap", function () {
+    var poll = document.getElementById("board-poll");
+    if (!wholeNext.length || !poll) { return; }
+    var url = poll.getAttribute("hx-get");
+    wholeNext.forEach(function (key) {
+      url = url.replace(new RegExp("(%2C|,)" + key + "\\.\\d+"), "$1" + key + ".whole");
+    });
+    wholeNext = [];
+    poll.setAttribute("hx-get", url);
   });
   document.addEventListener("htmx:after:swap", function () {
     init();

@@ -1,4 +1,4 @@
-// The time left on each card («осталось 2 ч 15 мин», «просрочено на 1 д 3 ч»), kept current in an open page from
+// The time left on each card («осталось 2 ч 15 мин», «просрочено на 1 д 3 ч») and its age, kept current in an open page from
 // the card's data-due (epoch seconds) every 30 s: the server renders the same words for a page without
 // JavaScript and re-renders a lane when a card changes urgency (colour and order); this only moves the words.
 // The words come from <meta name="mcu-due-words"> (translated on the server). No inline scripts (CSP).
@@ -17,8 +17,20 @@
     if (hours) { return fill(words.hours, "n", hours) + (mins ? " " + fill(words.min, "n", mins) : ""); }
     return fill(words.min, "n", mins);
   }
+  // A card's age («40 мин», «3 ч», «2 д») as mcu/board/cards.py writes it, from its <time data-at>: a card a
+  // changed lane brings back unchanged (mcu/board/delta.py) keeps the element it had, so its age moves here.
+  function age(seconds) {
+    if (seconds < 60) { return words.now; }
+    if (seconds < 3600) { return fill(words.min, "n", Math.floor(seconds / 60)); }
+    if (seconds < 86400) { return fill(words.hours, "n", Math.floor(seconds / 3600)); }
+    return fill(words.days, "n", Math.floor(seconds / 86400));
+  }
   function tick() {
     var now = Date.now() / 1000;
+    document.querySelectorAll(".card time[data-at]").forEach(function (el) {
+      var text = age(now - Number(el.dataset.at));
+      if (el.textContent !== text) { el.textContent = text; }
+    });
     document.querySelectorAll(".due[data-due] .due-left").forEach(function (el) {
       var seconds = Number(el.parentElement.dataset.due) - now;
       var text = seconds > 0 ? fill(words.left, "span", span(seconds)) : fill(words.late, "span", span(-seconds));

@@ -2,6 +2,7 @@
 other; idle polling changes nothing on the page."""
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -109,5 +110,51 @@ def test_an_open_dialog_and_typed_text_survive_a_change_in_the_lane(app, make, b
     expect(dialog.locator(".move-form textarea[name=text]")).to_have_value("Текст, который нельзя потерять")
     dialog.locator(".dialog-cancel").click()
     expect(page.locator(f"#cell-{roads}-in_progress #incident-{other}")).to_be_visible(timeout=WITHIN_MS)
+    page.watch.assert_clean()
+    context.close()
+
+
+MARK = """() => { document.querySelectorAll('#lanes .card, #lanes .cell').forEach(el => { el.__own = true; }); }"""
+OWN = """id => { const el = document.getElementById(id); return !!(el && el.__own); }"""
+
+
+def test_a_changed_lane_keeps_the_screens_own_cards_and_brings_a_lacking_one_back(app, make, browser, live_url,
+                                                                                  fast_polls):
+    """A changed lane comes thinned (only what changed in full): the unchanged cards and cells stay the very elements
+    the screen had, the moved card arrives; a card the screen lost is brought back by the lane sent whole."""
+    roads = make.department("Дороги")
+    stay = [make.incident(text=f"Остаётся на месте {n}", department_id=roads) for n in range(6)]
+    moved, later = make.incident(text="Переедет в работу", department_id=roads), make.incident(
+        text="Переедет потом", department_id=roads)
+    mover = make.user("admin")
+    (context, page), = screens(browser, live_url, app, make, [("head", "Дороги")])
+    page.evaluate(MARK)
+    move(app, mover, moved, "in_progress")
+    expect(page.locator(f"#cell-{roads}-in_progress #incident-{moved}")).to_be_visible(timeout=WITHIN_MS)
+    for card in stay:
+        expect(page.locator(f"#cell-{roads}-new #incident-{card}")).to_contain_text("Остаётся на месте")
+        assert page.evaluate(OWN, f"incident-{card}"), card  # the same element, not a copy of it
+    assert page.evaluate(OWN, f"cell-{roads}-interim")  # a cell nothing changed in: kept whole
+    assert page.locator("[data-keep]").count() == 0
+
+    page.evaluate(f"() => document.getElementById('incident-{stay[0]}').remove()")  # the screen lost a card
+    move(app, mover, later, "in_progress")
+    expect(page.locator(f"#cell-{roads}-in_progress #incident-{later}")).to_be_visible(timeout=WITHIN_MS + 2000)
+    expect(page.locator(f"#cell-{roads}-new #incident-{stay[0]}")).to_contain_text("Остаётся на месте 0")
+    assert page.locator("[data-keep]").count() == 0
+    page.watch.assert_clean()
+    context.close()
+
+
+def test_a_cards_age_moves_on_in_an_open_page(app, make, browser, live_url):
+    """A card kept across updates keeps its element, so its age («сейчас», «40 мин», «3 ч») moves in the page."""
+    card = make.incident(text="Возраст идёт", received_at=datetime.now(UTC) - timedelta(seconds=5))
+    (context, page), = screens(browser, live_url, app, make, [("operator", None)])
+    age = page.locator(f"#incident-{card} time")
+    expect(age).to_have_text("сейчас")
+    page.evaluate(f"""() => {{ const t = document.querySelector('#incident-{card} time');
+                            t.dataset.at = String(Math.floor(Date.now() / 1000) - 3 * 3600 - 60);
+                            document.dispatchEvent(new Event('htmx:after:settle')); }}""")
+    expect(age).to_have_text("3 ч")
     page.watch.assert_clean()
     context.close()
