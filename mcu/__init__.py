@@ -22,10 +22,6 @@ def create_app(test_config=None):
                 template_folder="../templates", static_folder="../static")
     os.makedirs(app.instance_path, exist_ok=True)
     config.load(app, test_config)
-    hops = int(app.config["PROXY_HOPS"])
-    if hops:  # behind nginx & co: the client's address (rate limits, logs) and scheme come from the proxy
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, os.pardir, "migrations"),
                      render_as_batch=True, compare_type=True, include_object=not_search_index)
@@ -64,6 +60,10 @@ def create_app(test_config=None):
     timefmt.register(app)
     navigation.register(app)
     cli.register(app)
+    hops = int(app.config["PROXY_HOPS"])
+    if hops:  # behind nginx & co: the client's address (rate limits, logs) and scheme come from the proxy (outermost,
+        # so the areas' WSGI middleware, board.idle's, sees them too)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     @app.get("/")
     def index():

@@ -100,6 +100,10 @@ class VersionCache:
         self._values: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    def fresh(self) -> dict[str, int] | None:
+        """The versions when read no longer than ``ttl`` ago, else None (without reading: no database here)."""
+        return self._values if time.monotonic() - self._at <= self.ttl else None
+
     def get(self) -> dict[str, int]:
         if time.monotonic() - self._at > self.ttl:
             with self._lock:

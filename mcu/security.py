@@ -42,10 +42,13 @@ def mark_active() -> None:
 
 def idle_expired() -> bool:
     """True when the signed-in session has had no real action for longer than the idle timeout."""
-    minutes = current_app.config["IDLE_TIMEOUT_MINUTES"]
+    return is_idle(session.get(LAST_SEEN_KEY), current_app.config["IDLE_TIMEOUT_MINUTES"])
+
+
+def is_idle(seen, minutes: int) -> bool:
+    """True when a session whose last real action was at ``seen`` (epoch seconds) is past the idle timeout."""
     if minutes <= 0:
         return False
-    seen = session.get(LAST_SEEN_KEY)
     if not isinstance(seen, int):
         return True  # a session that never recorded an action is not trusted
     return now() - seen > minutes * 60

@@ -19,11 +19,11 @@ from ..shortcuts.service import views_of as saved_views
 from ..web import is_htmx, whole_number
 from .cards import due_words
 from .filters import UNROUTED, parse
+from .idle import MAX_LANES, unchanged
 from .queries import lanes_with_cards
 from .render import View, render_changed, render_lanes
 
 bp = Blueprint("board", __name__)
-MAX_LANES = 500  # a poll naming more lanes than a city has departments is not a board's
 
 
 def drag_mode(role: str) -> str:
@@ -143,18 +143,6 @@ def changes():
     if unchanged(request.args.get("v", ""), cache.get()):
         return "", 204
     return _changed(_decode(request.args.get("v", "")) or {})
-
-
-def unchanged(value: str, current: dict) -> bool:
-    """True when every lane named in a poll's ``v`` is still at the version it names (the hot path of every open
-    screen: a split and a comparison per lane; anything unexpected counts as changed)."""
-    if not value:
-        return False
-    for part in value.split(",", MAX_LANES):
-        key, _dot, version = part.partition(".")
-        if str(current.get(key, 0)) != version:
-            return False
-    return True
 
 
 @login_required
