@@ -165,6 +165,9 @@ def load(app, test_config=None):
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     cfg["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):  # a file has no server that drops idle connections: no ping before each checkout
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {k: v for k, v in cfg["SQLALCHEMY_ENGINE_OPTIONS"].items()
+                                            if k != "pool_pre_ping"}
     cfg["IMPORT_UPLOAD_DIR"] = cfg.get("IMPORT_UPLOAD_DIR") or os.path.join(app.instance_path, "uploads")
     cfg["PHOTO_DIR"] = cfg.get("PHOTO_DIR") or os.path.join(app.instance_path, "photos")
     if cfg["FIELD_DONE_REQUIRES"] not in FIELD_DONE_CHOICES:  # a setting that cannot work stops the start

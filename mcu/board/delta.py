@@ -10,55 +10,106 @@ for the whole lane when a stub names something the screen lacks.
 "Unchanged" ignores only what a render's moment writes into a card (its age and the time left, which
 static/js/deadlines.js keeps current in the page); anything else, the urgency's colour, the escalation mark, a
 name, counts the card or cell as changed. The markup is the project's own (board/_macros.html, board/cards.py),
-whose text is escaped, so a card is ``<li class="card…" id="incident-N" …>…</li>`` and a cell a ``<section
-class="cell…">`` with no section inside.
+whose text is escaped, so a card is ``<li class="card…" id="incident-N" …>…</li>`` with no list item inside,
+and a cell a ``<section class="cell…" id="cell-…">`` with no section inside; they are found with ``str.find``.
 """
 import re
 import threading
 from collections import OrderedDict
 
-CARD = re.compile(r'<li class="card[^"]*" id="(incident-\d+)"[^>]*>.*?</li>', re.DOTALL)
-CELL = re.compile(r'<section class="cell[^"]*" id="(cell-[^"]+)"[^>]*>.*?</section>', re.DOTALL)
-MOMENT = re.compile(r'(<time [^>]*>)[^<]*(</time>)|(<span class="due-left">)[^<]*(</span>)')
+CARD = ('<li class="card', "</li>")
+CELL = ('<section class="cell', "</section>")
+ID = re.compile(r' id="([^"]+)"')  # an element's own id: the first after its tag's class
+AGE = re.compile(r'(<time [^>]*>)[^<]*</time>')
+LEFT = re.compile(r'<span class="due-left">[^<]*</span>')
 
 
 def _sameness(html: str) -> str:
     """The markup without what only the moment of its render wrote."""
-    return MOMENT.sub(lambda m: "".join(g for g in m.groups() if g), html)
+    return LEFT.sub('<span class="due-left"></span>', AGE.sub(r"\1</time>", html))
 
 
-def thin(old: str, new: str) -> str:
+def _spans(html: str, element: tuple, start: int = 0, end: int | None = None):
+    """(start, end) of each element of this kind (cards, cells: none nested in its own kind) in html[start:end]."""
+    opening, closing = element
+    end = len(html) if end is None else end
+    at = html.find(opening, start, end)
+    while at != -1:
+        stop = html.find(closing, at, end)
+        if stop == -1:  # not markup of ours: nothing more is kept
+            return
+        stop += len(closing)
+        yield at, stop
+        at = html.find(opening, stop, end)
+
+
+def _id(html: str, at: int) -> str:
+    return ID.search(html, at).group(1)
+
+
+class Shape:
+    """What a rendered lane holds, as compared across versions: each cell's markup and its cards' without the
+    moment's words (made once per lane version and process, however many screens poll from it or to it)."""
+
+    __slots__ = ("cards", "cell_cards", "cells")
+
+    def __init__(self, html: str):
+        plain = _sameness(html)
+        self.cells, self.cell_cards, self.cards = {}, {}, set()
+        for start, end in _spans(plain, CELL):
+            cell = _id(plain, start)
+            self.cells[cell] = plain[start:end]
+            self.cell_cards[cell] = [plain[a:b] for a, b in _spans(plain, CARD, start, end)]
+            self.cards.update(self.cell_cards[cell])
+
+
+def thin(old: Shape, new: str, new_shape: Shape) -> str:
     """``new`` with every cell and card that ``old`` shows the same replaced by a stub naming it."""
-    had_cards = {_sameness(m.group(0)) for m in CARD.finditer(old)}
-    had_cells = {m.group(1): _sameness(m.group(0)) for m in CELL.finditer(old)}
-
-    def card(m) -> str:
-        return f'<li data-keep="{m.group(1)}"></li>' if _sameness(m.group(0)) in had_cards else m.group(0)
-
-    def cell(m) -> str:
-        if had_cells.get(m.group(1)) == _sameness(m.group(0)):
-            return f'<section data-keep="{m.group(1)}"></section>'
-        return CARD.sub(card, m.group(0))
-
-    return CELL.sub(cell, new)
+    out, done = [], 0
+    for start, end in _spans(new, CELL):
+        cell = _id(new, start)
+        out.append(new[done:start])
+        if old.cells.get(cell) == new_shape.cells[cell]:
+            out.append(f'<section data-keep="{cell}"></section>')
+        else:
+            done = start
+            for (a, b), same in zip(_spans(new, CARD, start, end), new_shape.cell_cards[cell], strict=True):
+                out.append(new[done:a])
+                out.append(f'<li data-keep="{_id(new, a)}"></li>' if same in old.cards else new[a:b])
+                done = b
+            out.append(new[done:end])
+        done = end
+    out.append(new[done:])
+    return "".join(out)
 
 
 class Thinned:
-    """The thinned lanes this process made, by (old key, new key): the screens polling from the same version to
-    the same version (most of them, a poll every 2 s) cost one diff per worker. The newest ``limit`` are kept."""
+    """The thinned lanes this process made, by (old key, new key), and the shapes of the lanes they came from: the
+    screens polling from the same version to the same version (most of them, a poll every 2 s) cost one diff per
+    worker, and a lane version's shape is made once. The newest ``limit`` of each are kept."""
 
     def __init__(self, limit: int = 512):
         self.limit = limit
         self._held: OrderedDict[tuple, str] = OrderedDict()
+        self._shapes: OrderedDict[str, Shape] = OrderedDict()
         self._lock = threading.Lock()
 
+    def _keep(self, table: OrderedDict, key, value):
+        with self._lock:
+            table[key] = value
+            while len(table) > self.limit:
+                table.popitem(last=False)
+        return value
+
+    def shape(self, key: str, html: str) -> Shape:
+        found = self._shapes.get(key)
+        return found if found is not None else self._keep(self._shapes, key, Shape(html))
+
     def get(self, old_key: str, new_key: str, old: str, new: str) -> str:
-        key = (old_key, new_key)
-        found = self._held.get(key)
+        """The lane ``new`` thinned against ``old`` (markup as plain text: a Markup's own methods would escape)."""
+        found = self._held.get((old_key, new_key))
         if found is None:
-            found = thin(old, new)
-            with self._lock:
-                self._held[key] = found
-                while len(self._held) > self.limit:
-                    self._held.popitem(last=False)
+            old, new = str.__str__(old), str.__str__(new)
+            found = self._keep(self._held, (old_key, new_key),
+                               thin(self.shape(old_key, old), new, self.shape(new_key, new)))
         return found

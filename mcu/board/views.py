@@ -139,16 +139,16 @@ def changes():
     changed lanes as htmx partials, or the whole lanes block when the set of lanes to show changed."""
     if "_user_id" not in session:
         return login_manager.unauthorized()
-    cache = process_cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"]))
-    if unchanged(request.args.get("v", ""), cache.get()):
+    versions = process_cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
+    if unchanged(request.args.get("v", ""), versions):
         return "", 204
-    return _changed(_decode(request.args.get("v", "")) or {})
+    return _changed(_decode(request.args.get("v", "")) or {}, versions)
 
 
 @login_required
-def _changed(seen: dict):
-    """The lanes that changed since the screen's versions, drawn like the board does."""
-    versions = read_versions()
+def _changed(seen: dict, versions: dict):
+    """The lanes that changed since the screen's versions, drawn like the board does (at the versions this
+    process holds, read at most LANE_VERSION_TTL ago: the next poll brings anything newer)."""
     lookups = load_lookups()
     filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
     filters.errors = []
