@@ -1,4 +1,8 @@
 """Rendered fragments shared by every worker through Redis: what one screen had rendered, the others reuse.
+Within a process a fragment is rendered once however many threads ask for it at once (single flight: the others
+wait for it, woken the moment it is there); across processes each renders what Redis does not hold yet, at most
+once per process (a thread waiting on another process's render held a request thread for nothing: measured
+as a fifth of the request threads' time in `python -m bench live`).
 
 A key names what a fragment shows, its version included, so a fragment is invalidated by the version, never
 by time (the TTL only bounds memory). When Redis does not answer, every request renders for itself and
@@ -30,6 +34,7 @@ class FragmentCache:
         self._local: OrderedDict[str, str] = OrderedDict()
         self._local_size = local_size
         self._lock = threading.Lock()
+        self._flights: dict[str, threading.Event] = {}  # renders under way in this process, by key
 
     def _remember(self, key: str, value: str) -> None:
         with self._lock:
@@ -75,22 +80,28 @@ class FragmentCache:
         except (RedisError, OSError) as exc:
             self._failed(exc)
 
-    def claim(self, key: str, seconds: float = 3.0) -> bool:
-        """True when this worker should render the fragment: nobody else is rendering it right now (or Redis is
-        down, and everyone renders for themselves)."""
-        if not self._up():
-            return True
-        try:
-            return bool(self.client.set(key + ":claim", b"1", nx=True, px=int(seconds * 1000)))
-        except (RedisError, OSError) as exc:
-            self._failed(exc)
-            return True
+    def lead(self, keys: list[str]) -> tuple[list[str], list[threading.Event]]:
+        """Single flight within this process: (the keys this thread is to render now, the events of the renders
+        of the others that another thread of this process has begun). Call ``land`` with the first when done."""
+        mine, others = [], []
+        with self._lock:
+            for key in keys:
+                flight = self._flights.get(key)
+                if flight is None:
+                    self._flights[key] = threading.Event()
+                    mine.append(key)
+                else:
+                    others.append(flight)
+        return mine, others
 
-    def wait_for(self, keys: list[str], seconds: float) -> list[str | None]:
-        """The fragments another worker is rendering, once they appear (or None for those that did not in time)."""
-        deadline = time.monotonic() + seconds
-        found = self.get_many(keys)
-        while any(v is None for v in found) and time.monotonic() < deadline and self._up():
-            time.sleep(0.02)
-            found = [old if old is not None else new for old, new in zip(found, self.get_many(keys), strict=True)]
-        return found
+    def land(self, keys: list[str]) -> None:
+        """The renders of these keys ended (stored, or failed): wake the threads waiting for them."""
+        with self._lock:
+            for key in keys:
+                flight = self._flights.pop(key, None)
+                if flight is not None:
+                    flight.set()
+
+    def local(self, key: str) -> str | None:
+        """The fragment if this process holds it."""
+        return self._local.get(key)

@@ -77,3 +77,25 @@ def test_screens_polling_from_the_same_version_share_one_diff(app, make, monkeyp
         answer = client.get(poll_url(html), headers=HX).get_data(as_text=True)
         assert f'<li data-keep="incident-{cards[1]}"></li>' in answer
     assert len(made) == 1
+
+
+def test_screens_asking_at_once_in_one_process_cost_one_render(app, make):
+    """Single flight: the threads of one process asking for the same new lane at once wait for one render."""
+    from concurrent.futures import ThreadPoolExecutor
+    roads = make.department("Дороги")
+    card = make.incident(text="Яма", department_id=roads)
+    screens = [signed_in(app, make, "viewer") for _ in range(8)]
+    operator, board = signed_in(app, make, "operator")
+    assert move(operator, board, card, version_of(app, card), to_status="in_progress").status_code == 200
+    fragments = app.extensions["mcu_fragments"]
+    fragments._local.clear()  # nothing held yet (and no Redis in the tests): every thread finds the lane missing
+    before = fragments.renders
+
+    def ask(screen):
+        client, html = screen
+        return client.get(poll_url(html), headers=HX).get_data(as_text=True)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, screens))
+    assert all(f'id="incident-{card}"' in answer for answer in answers)
+    assert fragments.renders - before == 1

@@ -25,6 +25,7 @@ from .filters import DUE_TODAY
 from .queries import Cell, LaneCards, lane_cards
 
 KEY = "mcu:lane:{epoch}:{lane}:{version}:{view}"
+FLIGHT_WAIT_SECONDS = 2.0  # how long a thread waits for the same lane being drawn by another thread of its process
 EMPTY = Cell(Markup(""), 0, 0)
 
 
@@ -98,17 +99,22 @@ def render_lanes(view: View, department_ids: list, versions: dict[str, int]) -> 
     found = dict(zip(department_ids, fragments.get_many([keys[d] for d in department_ids]), strict=True))
     missing = [d for d in department_ids if found[d] is None]
     if missing:
-        mine = [d for d in missing if fragments.claim(keys[d])]
-        others = [d for d in missing if d not in mine]
-        if others:  # another worker is rendering them right now: wait a moment for its result
-            for d, html in zip(others, fragments.wait_for([keys[d] for d in others], 0.5), strict=True):
-                found[d] = html
-                if html is None:
-                    mine.append(d)
-        if mine:
-            drawn = draw(view, mine, versions)
-            fragments.put_many({keys[d]: html for d, html in drawn.items()})
-            found.update(drawn)
+        led, flights = fragments.lead([keys[d] for d in missing])
+        led = set(led)
+        try:
+            mine = [d for d in missing if keys[d] in led]
+            if mine:
+                drawn = draw(view, mine, versions)
+                fragments.put_many({keys[d]: html for d, html in drawn.items()})
+                found.update(drawn)
+        finally:
+            fragments.land(list(led))
+        for flight in flights:  # another thread of this process is drawing them: its result, the moment it is there
+            flight.wait(FLIGHT_WAIT_SECONDS)
+        late = [d for d in missing if found[d] is None and fragments.local(keys[d]) is None]
+        found.update({d: fragments.local(keys[d]) for d in missing if found[d] is None and d not in late})
+        if late:  # that thread failed or took too long: draw them here
+            found.update(draw(view, late, versions))
     return {d: Markup(found[d]) for d in department_ids}
 
 
