@@ -124,6 +124,7 @@ class Defaults:
     WALL_ROTATE_SECONDS = 0  # a city wall shows the city, then each department, this long each (0: the city only)
     WALL_SOUND = False  # a short tone when a card becomes overdue (also `&sound=1` in a wall's address)
     WALL_HEALTH_SECONDS = 5  # how long a web process trusts the feeds' health it read for the walls
+    WALL_REDRAW_SECONDS = 0.5  # a wall's region drawn this recently serves a newer change too (its next poll brings it)
     FIELD_DONE_REQUIRES = "photo_or_comment"  # what «Выполнено» needs: photo_or_comment, photo, comment, photo_and_comment
 
 

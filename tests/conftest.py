@@ -47,7 +47,7 @@ def app():
     reset_schema(url)
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "DEMO": False,
                       "SECURE_COOKIES": False, "RATELIMIT_ENABLED": False,
-                      "LANE_VERSION_TTL": 0, "LOOKUPS_TTL": 0})  # a poll sees a change at once (tests that time it set their own)
+                      "LANE_VERSION_TTL": 0, "LOOKUPS_TTL": 0, "WALL_REDRAW_SECONDS": 0})  # a poll sees a change at once (tests that time it set their own)
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
     return app

@@ -399,3 +399,31 @@ def test_many_walls_showing_the_same_cost_one_drawing_per_change(app, client, ma
     assert f"token={second}" in poll_url(shared.get_data(as_text=True))
     assert f"token={first}" in poll_url(drawn.get_data(as_text=True))
     assert client.get(poll_url(shared.get_data(as_text=True))).status_code == 204
+
+
+def test_changes_in_quick_succession_cost_one_drawing_and_the_next_poll_brings_the_last(app, client, make,
+                                                                                      monkeypatch):
+    """20 heads moving cards step the lanes ten times a second: a region drawn less than WALL_REDRAW_SECONDS ago
+    serves the walls still (its poll names the versions it shows), and the first poll after that draws anew."""
+    monkeypatch.setitem(app.config, "WALL_REDRAW_SECONDS", 60)
+    roads = make.department("Дороги")
+    make.incident(text="Первая карточка", department_id=roads, received_at=datetime.now(UTC))
+    url = poll_url(wall(client, make_token(app)).get_data(as_text=True))
+
+    def change(text):
+        make.incident(text=text, department_id=roads, received_at=datetime.now(UTC))
+        with app.app_context():
+            bump([roads])
+            db.session.commit()
+
+    change("Вторая карточка")
+    first = client.get(url).get_data(as_text=True)  # the page drew at the first version; the poll draws anew
+    assert "За 15 минут: 2" in first
+    change("Третья карточка")
+    with statements_of(app) as statements:
+        held = client.get(poll_url(first))
+    assert held.status_code == 200 and "За 15 минут: 2" in held.get_data(as_text=True)
+    assert [s for s in statements if re.search(r"\b(FROM|JOIN)\s+incident\b", s, re.IGNORECASE)] == []
+    assert poll_url(held.get_data(as_text=True)) == poll_url(first)  # its versions: the ones it shows
+    monkeypatch.setitem(app.config, "WALL_REDRAW_SECONDS", 0)
+    assert "За 15 минут: 3" in client.get(poll_url(first)).get_data(as_text=True)

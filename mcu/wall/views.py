@@ -100,24 +100,27 @@ def changes():
 
 
 def _shared_region(access, wanted: str) -> str:
-    """The live region, drawn once per process for every wall showing the same view at the same lane versions and
-    feed health, until the next moment time alone changes it; each wall gets it with its own token in the poll
+    """The live region, drawn once per process for every wall showing the same view and feed health, until the
+    next moment time alone changes it or a lane it shows changes; each wall gets it with its own token in the poll
     URL. Ages and times left are set by the page from the server's clock after every swap, so a region drawn a
-    second ago is the region of now. 50 walls cost a worker one drawing per change, not 50."""
+    second ago is the region of now. A region drawn less than WALL_REDRAW_SECONDS ago also serves a change made
+    since: the versions in its poll are those it shows, so the wall's next poll brings the change. 50 walls cost a
+    worker one drawing per change, and 20 heads moving cards at once at most one drawing per WALL_REDRAW_SECONDS."""
     lookups = load_lookups()
     lanes, view = screen.lanes_of(access.department_id, wanted, lookups)
     _versions, v = _state(lanes)  # before the reads: never a version newer than what is shown
     health_key, problems = _health()
     regions = process_cached("mcu_wall_regions", dict)
-    key = (access.department_id, view, v, health_key)
+    key = (access.department_id, view, health_key)
     now = datetime.now(UTC)
-    held = regions.get(key)
-    if held is None or now >= held[1]:
+    held = regions.get(key)  # (markup, the moment time alone changes it, when it was drawn, its versions)
+    if (held is None or now >= held[1]
+            or (held[3] != v and time.monotonic() - held[2] >= current_app.config["WALL_REDRAW_SECONDS"])):
         context = screen.build(lanes, lookups, now, city_tz())
         poll = url_for("wall.changes", token=SENTINEL, view=view, v=v, h=health_key,
                        t=int(context["next_change"].timestamp()) + 1)
         held = (render_template("wall/_live.html", **context, poll_url=poll, problems=problems, view=view),
-                context["next_change"])
+                context["next_change"], time.monotonic(), v)
         if len(regions) >= REGIONS_KEPT:
             regions.clear()
         regions[key] = held
