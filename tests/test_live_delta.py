@@ -33,10 +33,10 @@ def test_a_changed_lane_brings_the_moved_card_in_full_and_the_rest_as_stubs(app,
     moved_cell = lane[lane.index(f'id="cell-{roads}-in_progress"'):]
     assert f'id="incident-{moved}"' in moved_cell[:moved_cell.index("</section>")] and "Переедет в работу" in html
     for card in stay:  # the screen has them: named, not sent
-        assert f'<li data-keep="incident-{card}"></li>' in lane
+        assert re.search(rf'<li data-keep="incident-{card}" data-version="\d+"></li>', lane)
     assert "Остаётся на месте" not in html
     for status in ("interim", "returned", "answered", "resolved"):  # cells nothing changed in: one stub each
-        assert f'<section data-keep="cell-{roads}-{status}"></section>' in lane
+        assert re.search(rf'<section data-keep="cell-{roads}-{status}" data-sum="[0-9a-f]+"></section>', lane)
     assert f'id="lane-{transport}"' not in html and "Автобус" not in html and f"incident-{bus}" not in html
 
     for version in ("987654", "whole"):  # a version this server never drew; no version (static/js/board.js)
@@ -60,7 +60,7 @@ def test_a_card_that_turned_overdue_comes_in_full_though_its_version_did_not_cha
     assert move(client, board, other, version_of(app, other), to_status="in_progress").status_code == 200
     html = client.get(poll_url(board), headers=HX).get_data(as_text=True)
     assert re.search(rf'<li class="card overdue" id="incident-{late}"', html)  # its colour changed: sent
-    assert f'<li data-keep="incident-{calm}"></li>' in html  # only its age and time left moved: kept
+    assert re.search(rf'<li data-keep="incident-{calm}" data-version="\d+"></li>', html)  # only its age and time left
 
 
 def test_screens_polling_from_the_same_version_share_one_diff(app, make, monkeypatch):
@@ -75,7 +75,7 @@ def test_screens_polling_from_the_same_version_share_one_diff(app, make, monkeyp
     assert move(operator, board, cards[0], version_of(app, cards[0]), to_status="in_progress").status_code == 200
     for client, html in screens:
         answer = client.get(poll_url(html), headers=HX).get_data(as_text=True)
-        assert f'<li data-keep="incident-{cards[1]}"></li>' in answer
+        assert f'<li data-keep="incident-{cards[1]}" data-version=' in answer
     assert len(made) == 1
 
 
@@ -99,3 +99,14 @@ def test_screens_asking_at_once_in_one_process_cost_one_render(app, make):
         answers = list(pool.map(ask, screens))
     assert all(f'id="incident-{card}"' in answer for answer in answers)
     assert fragments.renders - before == 1
+
+
+def test_a_cells_sum_is_its_count_and_cards_as_the_page_computes_it():
+    """The sum a cell stub carries is FNV-1a of «count|id.version,…» (static/js/board.js computes the same over
+    the page's own cell): known values, so the two cannot drift apart unnoticed."""
+    from mcu.board.delta import cell_sum, fnv
+    assert fnv("") == "811c9dc5" and fnv("a") == "e40c292c" and fnv("foobar") == "bf9cf968"  # the published vectors
+    cell = ('<section class="cell status-new" id="cell-7-new"><h3 class="cell-head"><span class="count">12</span></h3>'
+            '<ol class="cards"><li class="card" id="incident-5" data-id="5" data-version="3"></li>'
+            '<li class="card overdue" id="incident-9" data-id="9" data-version="1"></li></ol></section>')
+    assert cell_sum(cell) == fnv("12|5.3,9.1")

@@ -20,8 +20,14 @@ from collections import OrderedDict
 CARD = ('<li class="card', "</li>")
 CELL = ('<section class="cell', "</section>")
 ID = re.compile(r' id="([^"]+)"')  # an element's own id: the first after its tag's class
+CARD_VERSION = re.compile(r' id="incident-(\d+)" data-id="\d+" data-version="(\d+)"')
+COUNT = re.compile(r'<span class="count">(\d+)</span>')
 AGE = re.compile(r'(<time [^>]*>)[^<]*</time>')
 LEFT = re.compile(r'<span class="due-left">[^<]*</span>')
+
+
+class Mismatch(ValueError):
+    """A lane's markup is not as this module reads it: the lane goes out whole."""
 
 
 def _sameness(html: str) -> str:
@@ -36,8 +42,8 @@ def _spans(html: str, element: tuple, start: int = 0, end: int | None = None):
     at = html.find(opening, start, end)
     while at != -1:
         stop = html.find(closing, at, end)
-        if stop == -1:  # not markup of ours: nothing more is kept
-            return
+        if stop == -1:
+            raise Mismatch(opening)
         stop += len(closing)
         yield at, stop
         at = html.find(opening, stop, end)
@@ -47,9 +53,24 @@ def _id(html: str, at: int) -> str:
     return ID.search(html, at).group(1)
 
 
+def fnv(text: str) -> str:
+    """FNV-1a (32 bits) of ASCII text, as static/js/board.js computes it."""
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return format(value, "x")
+
+
+def cell_sum(cell: str) -> str:
+    """What a screen checks before it keeps its own cell for a stub: the count and each card's id and version."""
+    count = COUNT.search(cell)
+    cards = ",".join(f"{i}.{v}" for i, v in CARD_VERSION.findall(cell))
+    return fnv(f"{count.group(1) if count else ''}|{cards}")
+
+
 class Shape:
     """What a rendered lane holds, as compared across versions: each cell's markup and its cards' without the
-    moment's words (made once per lane version and process, however many screens poll from it or to it)."""
+    moment's words (made once per rendering and process, however many screens poll from it or to it)."""
 
     __slots__ = ("cards", "cell_cards", "cells")
 
@@ -64,34 +85,43 @@ class Shape:
 
 
 def thin(old: Shape, new: str, new_shape: Shape) -> str:
-    """``new`` with every cell and card that ``old`` shows the same replaced by a stub naming it."""
+    """``new`` with every cell and card that ``old`` shows the same replaced by a stub naming it, with what the
+    screen checks before it keeps its own (a card's version, a cell's sum); ``new`` whole on any mismatch."""
     out, done = [], 0
-    for start, end in _spans(new, CELL):
-        cell = _id(new, start)
-        out.append(new[done:start])
-        if old.cells.get(cell) == new_shape.cells[cell]:
-            out.append(f'<section data-keep="{cell}"></section>')
-        else:
-            done = start
-            for (a, b), same in zip(_spans(new, CARD, start, end), new_shape.cell_cards[cell], strict=True):
-                out.append(new[done:a])
-                out.append(f'<li data-keep="{_id(new, a)}"></li>' if same in old.cards else new[a:b])
-                done = b
-            out.append(new[done:end])
-        done = end
+    try:
+        for start, end in _spans(new, CELL):
+            cell = _id(new, start)
+            out.append(new[done:start])
+            if old.cells.get(cell) == new_shape.cells[cell]:
+                out.append(f'<section data-keep="{cell}" data-sum="{cell_sum(new[start:end])}"></section>')
+            else:
+                done = start
+                for (a, b), same in zip(_spans(new, CARD, start, end), new_shape.cell_cards[cell], strict=True):
+                    out.append(new[done:a])
+                    if same in old.cards:
+                        ident, version = CARD_VERSION.search(new, a, b).groups()
+                        out.append(f'<li data-keep="incident-{ident}" data-version="{version}"></li>')
+                    else:
+                        out.append(new[a:b])
+                    done = b
+                out.append(new[done:end])
+            done = end
+    except (KeyError, ValueError, AttributeError):  # not the markup this module reads: the lane whole
+        return new
     out.append(new[done:])
     return "".join(out)
 
 
 class Thinned:
-    """The thinned lanes this process made, by (old key, new key), and the shapes of the lanes they came from: the
-    screens polling from the same version to the same version (most of them, a poll every 2 s) cost one diff per
-    worker, and a lane version's shape is made once. The newest ``limit`` of each are kept."""
+    """The thinned lanes this process made, and the shapes of the renderings they came from, by rendering (its key
+    and its text's hash: two workers may render one lane version at moments a card apart): the screens polling
+    from the same rendering to the same rendering (most of them, a poll every 2 s) cost one diff per worker, and
+    a rendering's shape is made once. The newest ``limit`` of each are kept."""
 
     def __init__(self, limit: int = 512):
         self.limit = limit
         self._held: OrderedDict[tuple, str] = OrderedDict()
-        self._shapes: OrderedDict[str, Shape] = OrderedDict()
+        self._shapes: OrderedDict[tuple, Shape] = OrderedDict()
         self._lock = threading.Lock()
 
     def _keep(self, table: OrderedDict, key, value):
@@ -101,15 +131,19 @@ class Thinned:
                 table.popitem(last=False)
         return value
 
-    def shape(self, key: str, html: str) -> Shape:
+    def shape(self, key: tuple, html: str) -> Shape:
         found = self._shapes.get(key)
         return found if found is not None else self._keep(self._shapes, key, Shape(html))
 
     def get(self, old_key: str, new_key: str, old: str, new: str) -> str:
         """The lane ``new`` thinned against ``old`` (markup as plain text: a Markup's own methods would escape)."""
-        found = self._held.get((old_key, new_key))
+        old, new = str.__str__(old), str.__str__(new)
+        olds, news = (old_key, hash(old)), (new_key, hash(new))
+        found = self._held.get((olds, news))
         if found is None:
-            old, new = str.__str__(old), str.__str__(new)
-            found = self._keep(self._held, (old_key, new_key),
-                               thin(self.shape(old_key, old), new, self.shape(new_key, new)))
+            try:
+                found = thin(self.shape(olds, old), new, self.shape(news, new))
+            except ValueError:  # a rendering whose shape cannot be read: the lane whole
+                found = new
+            self._keep(self._held, (olds, news), found)
         return found

@@ -142,13 +142,14 @@ def changes():
     versions = process_cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
     if unchanged(request.args.get("v", ""), versions):
         return "", 204
-    return _changed(_decode(request.args.get("v", "")) or {}, versions)
+    return _changed(_decode(request.args.get("v", "")) or {})
 
 
 @login_required
-def _changed(seen: dict, versions: dict):
-    """The lanes that changed since the screen's versions, drawn like the board does (at the versions this
-    process holds, read at most LANE_VERSION_TTL ago: the next poll brings anything newer)."""
+def _changed(seen: dict):
+    """The lanes that changed since the screen's versions, drawn like the board does (the versions read in the
+    transaction that reads the cards: a lane is stored under the version it shows)."""
+    versions = read_versions()
     lookups = load_lookups()
     filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
     filters.errors = []

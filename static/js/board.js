@@ -210,6 +210,21 @@
   // something this screen lacks keeps the lane as it is, and the next poll names no version for it, which the
   // server answers with every lane whole.
   var wholeNext = [];
+  // The screen keeps its own element only when it is what the server thinks it is: a card at the stub's version,
+  // a cell with the stub's sum (FNV-1a of «count|id.version,…», as mcu/board/delta.py computes it).
+  function fnv(text) {
+    var value = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) { value = Math.imul(value ^ text.charCodeAt(i), 0x01000193) >>> 0; }
+    return value.toString(16);
+  }
+  function same(own, stub) {
+    if (stub.hasAttribute("data-version")) { return own.dataset.version === stub.getAttribute("data-version"); }
+    var count = own.querySelector(".count");
+    var cards = Array.prototype.map.call(own.querySelectorAll(".cards > .card"), function (card) {
+      return card.dataset.id + "." + card.dataset.version;
+    });
+    return fnv((count ? count.textContent.trim() : "") + "|" + cards.join(",")) === stub.getAttribute("data-sum");
+  }
   document.addEventListener("htmx:before:swap", function (evt) {
     document.querySelectorAll("#lanes .card[style], #lanes .cards[style]").forEach(function (el) {
       el.removeAttribute("style");
@@ -221,7 +236,7 @@
       var lacking = false;
       fragment.querySelectorAll("[data-keep]").forEach(function (stub) {
         var own = document.getElementById(stub.getAttribute("data-keep"));
-        if (own) { stub.replaceWith(own.cloneNode(true)); } else { lacking = true; }
+        if (own && same(own, stub)) { stub.replaceWith(own.cloneNode(true)); } else { lacking = true; }
       });
       if (lacking) {
         var lane = fragment.querySelector("section.lane[data-lane]");

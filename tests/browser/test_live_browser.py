@@ -126,8 +126,11 @@ def test_a_changed_lane_keeps_the_screens_own_cards_and_brings_a_lacking_one_bac
     stay = [make.incident(text=f"Остаётся на месте {n}", department_id=roads) for n in range(6)]
     moved, later = make.incident(text="Переедет в работу", department_id=roads), make.incident(
         text="Переедет потом", department_id=roads)
+    waiting = [make.incident(text=f"Ждёт ответа {n}", department_id=roads, status="returned") for n in range(3)]
     mover = make.user("admin")
     (context, page), = screens(browser, live_url, app, make, [("head", "Дороги")])
+    wholes = []  # polls that asked for every lane whole: the page found a stub it could not fill
+    page.on("request", lambda request: wholes.append(request.url) if ".whole" in request.url else None)
     page.evaluate(MARK)
     move(app, mover, moved, "in_progress")
     expect(page.locator(f"#cell-{roads}-in_progress #incident-{moved}")).to_be_visible(timeout=WITHIN_MS)
@@ -135,12 +138,23 @@ def test_a_changed_lane_keeps_the_screens_own_cards_and_brings_a_lacking_one_bac
         expect(page.locator(f"#cell-{roads}-new #incident-{card}")).to_contain_text("Остаётся на месте")
         assert page.evaluate(OWN, f"incident-{card}"), card  # the same element, not a copy of it
     assert page.evaluate(OWN, f"cell-{roads}-interim")  # a cell nothing changed in: kept whole
+    assert page.evaluate(OWN, f"cell-{roads}-returned")  # with its cards: the page's sum is the server's
+    assert all(page.evaluate(OWN, f"incident-{card}") for card in waiting)
     assert page.locator("[data-keep]").count() == 0
+    time.sleep(1.5)  # a poll more: nothing asked whole
+    assert wholes == []
 
     page.evaluate(f"() => document.getElementById('incident-{stay[0]}').remove()")  # the screen lost a card
     move(app, mover, later, "in_progress")
     expect(page.locator(f"#cell-{roads}-in_progress #incident-{later}")).to_be_visible(timeout=WITHIN_MS + 2000)
     expect(page.locator(f"#cell-{roads}-new #incident-{stay[0]}")).to_contain_text("Остаётся на месте 0")
+    assert page.locator("[data-keep]").count() == 0 and wholes
+
+    right = page.get_attribute(f"#incident-{stay[1]}", "data-version")  # the screen's card is not what the
+    page.evaluate(f"() => {{ document.getElementById('incident-{stay[1]}').dataset.version = '999'; }}")  # server thinks
+    move(app, mover, stay[2], "in_progress")
+    expect(page.locator(f"#cell-{roads}-in_progress #incident-{stay[2]}")).to_be_visible(timeout=WITHIN_MS + 2000)
+    expect(page.locator(f"#incident-{stay[1]}")).to_have_attribute("data-version", right)
     assert page.locator("[data-keep]").count() == 0
     page.watch.assert_clean()
     context.close()
