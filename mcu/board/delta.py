@@ -136,8 +136,8 @@ class Thinned:
         return found if found is not None else self._keep(self._shapes, key, Shape(html))
 
     def get(self, old_key: str, new_key: str, old: str, new: str) -> str:
-        """The lane ``new`` thinned against ``old`` (markup as plain text: a Markup's own methods would escape)."""
-        old, new = str.__str__(old), str.__str__(new)
+        """The lane ``new`` thinned against ``old``, both plain text (a Markup's own methods would escape): the
+        strings the process holds, whose hashes Python computed once."""
         olds, news = (old_key, hash(old)), (new_key, hash(new))
         found = self._held.get((olds, news))
         if found is None:

@@ -94,6 +94,12 @@ def columns() -> list[tuple[str, str]]:
 def render_lanes(view: View, department_ids: list, versions: dict[str, int]) -> dict:
     """{department_id: lane markup} for these lanes: from the shared cache where another screen already had it
     rendered at this version, else rendered here (one statement for all missing lanes) and shared."""
+    return {d: Markup(html) for d, html in _lanes(view, department_ids, versions).items()}
+
+
+def _lanes(view: View, department_ids: list, versions: dict[str, int]) -> dict:
+    """{department_id: the lane's markup as plain text}, the very strings the process holds (their hash is
+    computed once: board/delta.py keys its work by it)."""
     fragments = fragment_cache()
     keys = {d: view.fragment_key(d, versions.get(lane_key(d), 0), versions) for d in department_ids}
     found = dict(zip(department_ids, fragments.get_many([keys[d] for d in department_ids]), strict=True))
@@ -115,19 +121,19 @@ def render_lanes(view: View, department_ids: list, versions: dict[str, int]) -> 
         found.update({d: fragments.local(keys[d]) for d in missing if found[d] is None and d not in late})
         if late:  # that thread failed or took too long: draw them here
             found.update(draw(view, late, versions))
-    return {d: Markup(found[d]) for d in department_ids}
+    return found
 
 
 def render_changed(view: View, department_ids: list, versions: dict[str, int], seen: dict[str, int]) -> dict:
     """{department_id: lane markup} for lanes a screen showed at the versions in ``seen``: each lane thinned to
     what changed since (board/delta.py) where this process or the shared cache still holds the lane as the
     screen has it, else whole."""
-    new = render_lanes(view, department_ids, versions)
+    new = _lanes(view, department_ids, versions)
     old_keys = {d: view.fragment_key(d, seen.get(lane_key(d), 0), versions) for d in department_ids}
     olds = dict(zip(department_ids, fragment_cache().get_many([old_keys[d] for d in department_ids]), strict=True))
     thinned = process_cached("mcu_thinned", Thinned)
     new_keys = {d: view.fragment_key(d, versions.get(lane_key(d), 0), versions) for d in department_ids}
-    return {d: new[d] if olds[d] is None else Markup(thinned.get(old_keys[d], new_keys[d], olds[d], new[d]))
+    return {d: Markup(new[d] if olds[d] is None else thinned.get(old_keys[d], new_keys[d], olds[d], new[d]))
             for d in department_ids}
 
 
