@@ -9,7 +9,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from mcu import create_app, reference
+from mcu import create_app, reference, work_calendar
 from mcu.auth.passwords import hash_password
 from mcu.extensions import db, forget_process_caches, limiter
 from mcu.models import Channel, Department, Incident, Topic, User
@@ -61,8 +61,11 @@ def tables() -> list[str]:
 @pytest.fixture(autouse=True)
 def clean_db(app):
     """Every test starts from reference data only, and with no per-process cache of the one session-wide app: a
-    cache made while a test had set its own TTL would otherwise outlive the test and hide later tests' writes."""
+    cache made while a test had set its own TTL would otherwise outlive the test and hide later tests' writes.
+    The working calendars (with their worked-out years and timelines) are made anew too, so each test runs the
+    calendar's code instead of reading what an earlier test (or the process mutmut forks from) left behind."""
     forget_process_caches(app)
+    work_calendar._calendar.cache_clear()
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables()) + " RESTART IDENTITY CASCADE"))
