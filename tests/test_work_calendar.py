@@ -62,6 +62,7 @@ def test_the_working_time_between_years_apart_is_counted_across_them(city):
 @pytest.mark.parametrize("moment,expected", [
     ("21.02.2024 12:00", "21.02.2024 12:00"),  # during working hours: the moment itself
     ("21.02.2024 09:00", "21.02.2024 09:00"),  # at opening
+    ("09.01.2024 12:00", "09.01.2024 12:00"),  # during the year's first working day (01-08.01 off)
     ("21.02.2024 07:59", "21.02.2024 09:00"),
     ("21.02.2024 18:00", "22.02.2024 09:00"),  # at closing: the next opening
     ("22.02.2024 17:30", "26.02.2024 09:00"),  # after the short day's end: past the holiday and the weekend
@@ -77,6 +78,11 @@ def test_the_next_working_moment_keeps_the_zone_it_was_given(city):
     assert city.next_working_moment(asked).tzinfo is UTC
     during = at("21.02.2024 12:00")
     assert city.next_working_moment(during) is during
+
+
+def test_working_time_is_added_from_within_the_first_working_day_worked_out(city):
+    assert shown(city.add_working_time(at("09.01.2024 12:00"), H)) == "09.01.2024 13:00"  # 01-08.01 off
+    assert shown(city.add_working_time(at("09.01.2024 18:00"), H)) == "10.01.2024 10:00"
 
 
 def test_working_time_is_added_from_opening_closing_and_across_years(city):
@@ -116,6 +122,12 @@ def test_a_calendar_without_any_working_day_says_so_instead_of_counting_forever(
     never = WorkCalendar(VLADIVOSTOK, 9, 18, EveryDay(), NONE)
     with pytest.raises(ValueError, match="^no working time in the calendar for 50 years: check HOLIDAYS$"):
         never.add_working_time(at("01.03.2026 10:00"), H)
+    # the search goes through the 51st year after the one asked about, and no further
+    rare = WorkCalendar(VLADIVOSTOK, 9, 18, EveryDay(), parse_days("WORKDAYS_EXTRA", ["2077-03-01"]))
+    assert shown(rare.add_working_time(at("01.03.2026 10:00"), H)) == "01.03.2077 10:00"
+    rarer = WorkCalendar(VLADIVOSTOK, 9, 18, EveryDay(), parse_days("WORKDAYS_EXTRA", ["2078-03-01"]))
+    with pytest.raises(ValueError, match="^no working time in the calendar for 50 years: check HOLIDAYS$"):
+        rarer.add_working_time(at("01.03.2026 10:00"), H)
 
 
 @pytest.mark.parametrize("start,end", [(0, 2), (9, 18), (21, 23), (9, 23)])
@@ -179,3 +191,26 @@ def test_working_time_past_years_without_any_working_day_lands_on_the_next_worki
     calendar = WorkCalendar(VLADIVOSTOK, 9, 18, off, NONE)
     assert shown(calendar.add_working_time(at("01.06.2024 10:00"), H)) == "12.01.2026 10:00"
     assert calendar.working_time_between(at("01.06.2024 10:00"), at("12.01.2026 10:00")) == H
+
+
+def test_the_working_time_over_years_is_the_sum_of_each_years():
+    def fresh():
+        return WorkCalendar(VLADIVOSTOK, 9, 18, NONE, NONE)
+
+    new_years = [at(f"01.01.{year} 00:00") for year in (2024, 2025, 2026, 2027)]
+    each = [fresh().working_time_between(a, b) for a, b in zip(new_years, new_years[1:])]
+    assert each[0] == 2227 * H
+    calendar = fresh()
+    calendar.working_time_between(new_years[0], new_years[1])  # works out 2024-2025 first
+    assert calendar.working_time_between(new_years[0], new_years[3]) == sum(each, timedelta(0))
+    assert calendar.working_time_between(new_years[3], new_years[1]) == -(each[1] + each[2])
+    later = fresh()
+    later.working_time_between(new_years[0], new_years[1])
+    # 2026: 01-11.01 off, 12-14.01 full, 3 h on the 15th
+    assert later.working_time_between(new_years[0], at("15.01.2026 12:00")) == each[0] + each[1] + 30 * H
+
+
+def test_new_years_day_made_a_working_day_in_the_settings_counts_from_its_first_hour():
+    calendar = WorkCalendar(VLADIVOSTOK, 9, 18, NONE, parse_days("WORKDAYS_EXTRA", ["2024-01-01"]))
+    assert shown(calendar.add_working_time(at("01.01.2024 08:00"), H)) == "01.01.2024 10:00"
+    assert shown(calendar.next_working_moment(at("01.01.2024 08:00"))) == "01.01.2024 09:00"
