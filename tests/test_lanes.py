@@ -103,3 +103,13 @@ def test_the_version_cache_reads_again_only_when_older_than_its_ttl(ctx, make, m
     clock[0] += 1
     assert cache.get()[str(roads)] == first.get(str(roads), 0) + 1
     assert lanes.VersionCache(ttl=0).get()[str(roads)] == first.get(str(roads), 0) + 2
+
+
+def test_a_card_answered_then_returned_or_solved_then_marked_duplicate_stays_out_of_those_cells(ctx, make):
+    roads = make.department("Дороги")
+    returned = make.incident(status="returned", answered_at=SINCE + timedelta(hours=1))  # the resident objected
+    duplicate = make.incident(status="rejected", resolved_at=SINCE + timedelta(hours=1))  # solved, then a duplicate
+    assert cards(lanes.in_cell(roads, "answered", SINCE)) == set()
+    assert cards(lanes.in_cell(roads, "returned", SINCE)) == {returned}
+    assert cards(or_(*lanes.on_board(SINCE))) == {returned}
+    assert duplicate not in cards(lanes.in_cell(roads, "resolved", SINCE))

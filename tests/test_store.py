@@ -206,3 +206,13 @@ def test_a_refusal_carries_its_notice_card_and_field(ctx, make):
         "Нельзя.", "Нельзя.", incident, "text", 400)
     assert (store.ActionError("Нельзя.").incident, store.ActionError("Нельзя.").field_name) == (None, None)
     assert (store.Forbidden("x").status, store.NotFound("x").status) == (403, 404)
+
+
+def test_a_verb_reads_the_card_as_stored_now_not_as_this_session_last_saw_it(app, ctx, make):
+    operator, incident = make.user("operator"), make.incident()
+    seen = store.load_any(incident)
+    assert seen.version == 1
+    with app.app_context():  # another request changes the card meanwhile
+        db.session.execute(Incident.__table__.update().where(Incident.id == incident).values(version=2, reason="там"))
+        db.session.commit()
+    assert (store.load_any(incident).version, store.load(incident, user(operator)).reason) == (2, "там")

@@ -2,6 +2,7 @@
 working moment (quiet hours end then), working days, and the settings it refuses. Every expected moment is counted
 by hand from the published 2021 and 2024 calendars (working day 9-18, an hour shorter before a public holiday)."""
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -198,7 +199,7 @@ def test_the_working_time_over_years_is_the_sum_of_each_years():
         return WorkCalendar(VLADIVOSTOK, 9, 18, NONE, NONE)
 
     new_years = [at(f"01.01.{year} 00:00") for year in (2024, 2025, 2026, 2027)]
-    each = [fresh().working_time_between(a, b) for a, b in zip(new_years, new_years[1:])]
+    each = [fresh().working_time_between(a, b) for a, b in pairwise(new_years)]
     assert each[0] == 2227 * H
     calendar = fresh()
     calendar.working_time_between(new_years[0], new_years[1])  # works out 2024-2025 first
