@@ -113,3 +113,15 @@ def test_a_card_answered_then_returned_or_solved_then_marked_duplicate_stays_out
     assert cards(lanes.in_cell(roads, "returned", SINCE)) == {returned}
     assert cards(or_(*lanes.on_board(SINCE))) == {returned}
     assert duplicate not in cards(lanes.in_cell(roads, "resolved", SINCE))
+
+
+def test_the_epoch_is_positive_and_fits_a_64_bit_version(ctx, monkeypatch):
+    asked = []
+    for drawn, expected in ((0, 1), (2**62 - 1, 2**62)):
+        db.session.execute(LaneState.__table__.delete())
+        db.session.expunge_all()
+        monkeypatch.setattr(lanes.secrets, "randbelow", lambda n, drawn=drawn: asked.append(n) or drawn)
+        lanes.ensure_epoch()
+        db.session.commit()
+        assert db.session.scalar(select(LaneState.version).where(LaneState.lane == lanes.EPOCH_KEY)) == expected
+    assert asked == [2**62, 2**62]
