@@ -260,9 +260,30 @@ def test_an_after_photo_already_stored_is_proof_enough(run, make, assigned):
     db.session.commit()
     run(verbs.report_progress, worker, incident, step=DONE, requires="photo")
     assert card(incident).field_step == DONE
-    other = make.incident(assignee_id=worker)  # a photo of another card proves nothing here
+    other = make.incident(assignee_id=worker)  # a photo of another card, or one from before the work, proves nothing
+    db.session.add(Photo(incident_id=other, user_id=worker, tag=BEFORE, stored_name="b.jpg", thumb_name="b_t.jpg",
+                         content_type="image/jpeg", size_bytes=1, width=1, height=1))
+    db.session.commit()
     with pytest.raises(ActionError):
         run(verbs.report_progress, worker, other, step=DONE, requires="photo")
+    third = make.incident(assignee_id=worker)
+    db.session.add(Photo(incident_id=third, user_id=worker, tag=AFTER, stored_name="c.jpg", thumb_name="c_t.jpg",
+                         content_type="image/jpeg", size_bytes=1, width=1, height=1))
+    db.session.commit()
+    run(verbs.report_progress, worker, third, step=DONE)  # by default a photo alone is enough, and so is a comment
+    run(verbs.report_progress, worker, other, step=DONE, text="Заделали")
+    assert (card(third).field_step, card(other).field_step) == (DONE, DONE)
+
+
+def test_an_interim_answers_final_deadline_counts_working_days_in_the_city(run, make, monkeypatch):
+    friday_night_utc = datetime(2026, 3, 13, 23, 30, tzinfo=UTC)  # Saturday 09:30 in Vladivostok
+    monkeypatch.setattr(verbs, "utcnow", lambda: friday_night_utc)
+    head = make.user("head", "Дороги")
+    incident = make.incident(received_at=friday_night_utc - timedelta(hours=1))
+    run(verbs.answer, head, incident, "Разбираемся", False)
+    # from Saturday 14.03 (a day off): 16-20.03 and 23-24.03 are the seven working days
+    due = card(incident).resolve_due.astimezone(ZoneInfo("Asia/Vladivostok"))
+    assert due.strftime("%d.%m.%Y %H:%M") == "24.03.2026 09:30"
 
 
 # --- a message entered by hand ------------------------------------------------------------------------------------
