@@ -412,3 +412,17 @@ def test_cards_at_one_position_are_ordered_newest_first_then_by_number(run, make
     moved = make.incident(position=99, status="in_progress")
     run(verbs.move_incident, head, moved, before=first)
     assert positions(third, second, moved, first) == [1024, 2048, 2560, 3072]
+
+
+@pytest.mark.parametrize("urgent,amber_at", [(True, "18.03.2026 13:00"), (False, "18.03.2026 16:45")])
+def test_a_message_entered_by_hand_turns_amber_in_the_last_quarter_of_its_working_hours(run, make, monkeypatch,
+                                                                                       urgent, amber_at):
+    city = ZoneInfo("Asia/Vladivostok")
+    wednesday = datetime(2026, 3, 18, 10, 0, tzinfo=city)
+    monkeypatch.setattr(verbs, "utcnow", lambda: wednesday.astimezone(UTC))
+    incident = run(verbs.enter_manually, make.user("operator"), {
+        "text": "Яма", "channel_id": make.channel(), "received_at": wednesday, "urgent": urgent})
+    stored = card(incident.id)
+    # urgent: 4 h, due 14:00, amber from its last hour; else 9 h, due Thursday 10:00, amber for its last 2 h 15 min (from Wednesday 16:45)
+    assert stored.urgency == 2
+    assert stored.urgency_next_at.astimezone(city).strftime("%d.%m.%Y %H:%M") == amber_at
