@@ -4,6 +4,7 @@ import re
 import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask_migrate import upgrade
@@ -12,6 +13,7 @@ from sqlalchemy import create_engine, text
 from mcu import create_app, reference, work_calendar
 from mcu.auth.passwords import hash_password
 from mcu.extensions import db, forget_process_caches, limiter
+from mcu.incidents import verbs as incident_verbs
 from mcu.models import Channel, Department, Incident, Topic, User
 from mcu.search import search_columns
 
@@ -237,3 +239,18 @@ def limited(app):
         yield other
     finally:
         limiter.enabled = was
+
+
+@pytest.fixture
+def run(app):
+    """Call an incident verb (mcu.incidents.verbs) as a user inside the app, as the views call it; the verbs needing
+    settings get the app's and its time zone (tests/verbtools.py reads back what they wrote)."""
+    def call(verb, user_id, *args, **kwargs):
+        user = db.session.get(User, user_id)
+        if verb in (incident_verbs.move_incident, incident_verbs.answer, incident_verbs.enter_manually):
+            kwargs.update(cfg=app.config, tz=ZoneInfo(app.config["TIMEZONE"]))
+        if verb is incident_verbs.enter_manually:
+            return verb(user, *args, **kwargs)
+        return verb(args[0], user, *args[1:], **kwargs)
+    with app.app_context():
+        yield call
