@@ -90,7 +90,7 @@ def test_a_card_dropped_among_others_lands_where_it_was_dropped(run, make):
 
 def test_with_no_gap_left_the_group_is_renumbered_in_its_order(run, make):
     head = make.user("head", "Дороги")
-    a, b, c = (make.incident(position=p) for p in (0, 1, 2))
+    a, b, c = (make.incident(position=p) for p in (100, 101, 102))
     moved = make.incident(position=7)
     run(verbs.move_incident, head, moved, before=b)
     assert positions(a, moved, b, c) == [1024, 1536, 2048, 3072]
@@ -102,6 +102,9 @@ def test_a_gap_of_two_still_takes_a_card_without_renumbering(run, make):
     moved = make.incident(position=7)
     run(verbs.move_incident, head, moved, before=b)
     assert positions(a, moved, b) == [0, 1, 2]
+    c = make.incident(position=5)
+    run(verbs.move_incident, head, moved, before=c)  # between 2 and 5: the whole number below the middle
+    assert positions(b, moved, c) == [2, 3, 5] and isinstance(card(moved).position, int)
 
 
 def test_an_empty_cell_puts_the_card_at_zero_and_the_other_cells_do_not_count(run, make):
