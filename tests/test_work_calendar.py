@@ -215,3 +215,9 @@ def test_new_years_day_made_a_working_day_in_the_settings_counts_from_its_first_
     calendar = WorkCalendar(VLADIVOSTOK, 9, 18, NONE, parse_days("WORKDAYS_EXTRA", ["2024-01-01"]))
     assert shown(calendar.add_working_time(at("01.01.2024 08:00"), H)) == "01.01.2024 10:00"
     assert shown(calendar.next_working_moment(at("01.01.2024 08:00"))) == "01.01.2024 09:00"
+
+
+def test_a_span_ending_early_on_a_new_years_day_made_working_counts_that_morning():
+    calendar = WorkCalendar(VLADIVOSTOK, 9, 18, NONE, parse_days("WORKDAYS_EXTRA", ["2026-01-01"]))
+    calendar.working_time_between(at("01.06.2024 10:00"), at("02.06.2024 10:00"))  # works out 2024-2025
+    assert calendar.working_time_between(at("31.12.2025 20:00"), at("01.01.2026 09:30")) == timedelta(minutes=30)
