@@ -4,14 +4,16 @@ import re
 import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from mcu import create_app, reference
+from mcu import create_app, reference, work_calendar
 from mcu.auth.passwords import hash_password
 from mcu.extensions import db, forget_process_caches, limiter
+from mcu.incidents import verbs as incident_verbs
 from mcu.models import Channel, Department, Incident, Topic, User
 from mcu.search import search_columns
 
@@ -61,8 +63,11 @@ def tables() -> list[str]:
 @pytest.fixture(autouse=True)
 def clean_db(app):
     """Every test starts from reference data only, and with no per-process cache of the one session-wide app: a
-    cache made while a test had set its own TTL would otherwise outlive the test and hide later tests' writes."""
+    cache made while a test had set its own TTL would otherwise outlive the test and hide later tests' writes.
+    The working calendars (with their worked-out years and timelines) are made anew too, so each test runs the
+    calendar's code instead of reading what an earlier test (or the process mutmut forks from) left behind."""
     forget_process_caches(app)
+    work_calendar._calendar.cache_clear()
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables()) + " RESTART IDENTITY CASCADE"))
@@ -234,3 +239,18 @@ def limited(app):
         yield other
     finally:
         limiter.enabled = was
+
+
+@pytest.fixture
+def run(app):
+    """Call an incident verb (mcu.incidents.verbs) as a user inside the app, as the views call it; the verbs needing
+    settings get the app's and its time zone (tests/verbtools.py reads back what they wrote)."""
+    def call(verb, user_id, *args, **kwargs):
+        user = db.session.get(User, user_id)
+        if verb in (incident_verbs.move_incident, incident_verbs.answer, incident_verbs.enter_manually):
+            kwargs.update(cfg=app.config, tz=ZoneInfo(app.config["TIMEZONE"]))
+        if verb is incident_verbs.enter_manually:
+            return verb(user, *args, **kwargs)
+        return verb(args[0], user, *args[1:], **kwargs)
+    with app.app_context():
+        yield call
