@@ -3,9 +3,7 @@ departments with medians, weeks) and the same report as one XLSX workbook; on SQ
 given, on PostgreSQL."""
 import os
 
-from mcu.extensions import db
-
-from .data import fill_year, make_app
+from .data import fill_year, make_app, settle
 from .timing import median_ms
 
 YEAR = 2025
@@ -15,11 +13,7 @@ RUNS = 9
 
 def _measure(report, app, label: str) -> None:
     fill_year(app, YEAR, TOTAL)
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":  # as autovacuum does after a bulk load: statistics, visibility map
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.exec_driver_sql("VACUUM ANALYZE incident")
-                connection.exec_driver_sql("VACUUM ANALYZE event")
+    settle(app, ("incident", "event"))
     client = app.test_client()
     client.post("/login", data={"login": "viewer", "password": "demo"})
     report(f"report_year_ms{label}", median_ms(client, f"/reports/?year={YEAR}", RUNS), "ms")

@@ -4,13 +4,13 @@ import statistics
 import time
 from urllib.parse import quote
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from mcu.extensions import db
 from mcu.models import Incident
 from mcu.search import search_columns
 
-from .data import fill, on_both_databases
+from .data import fill, on_both_databases, settle
 
 RUNS = 15
 RARE = "Пожарный гидрант на {n}-м доме течёт"  # five messages hold the rare word
@@ -32,9 +32,7 @@ def _prepare(app) -> None:
             db.session.execute(update(Incident).where(Incident.id == ident).values(
                 text=message, **search_columns(message, "", "")))
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":  # a live table has its statistics from autovacuum; a new one not
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.execute(text("VACUUM ANALYZE incident"))
+    settle(app)  # a live table has its statistics from autovacuum; a new one not
 
 
 def _fresh_lanes(app) -> None:
