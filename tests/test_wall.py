@@ -427,3 +427,10 @@ def test_changes_in_quick_succession_cost_one_drawing_and_the_next_poll_brings_t
     assert poll_url(held.get_data(as_text=True)) == poll_url(first)  # its versions: the ones it shows
     monkeypatch.setitem(app.config, "WALL_REDRAW_SECONDS", 0)
     assert "За 15 минут: 3" in client.get(poll_url(first)).get_data(as_text=True)
+
+
+def test_a_card_too_narrow_for_its_time_left_and_its_age_shows_the_time_left_alone():
+    """21 tiles at once leave a card 12 characters: «⚠ −35 мин 1 д» would be cut (the browser test measures it);
+    the time left stays, the age goes. Ten tiles leave room for both."""
+    assert not layout.for_tiles(21, 20).show_age and layout.for_tiles(21, 20).line_chars >= len("ещё 59 мин")
+    assert layout.for_tiles(10, 20).show_age and layout.for_tiles(1, 20).show_age

@@ -15,6 +15,7 @@ TILE_MIN_W = 9.3
 CHAR_W = 0.64  # rem a character takes at most on average (DejaVu Sans, the widest of the fonts wall.css names)
 CARD_MIN_W = 14.0  # a department's own screen lays its cards out in columns at least this wide
 SPLIT_CHARS = 16  # a card narrower than this many characters gives its topic and its text a line each
+META_CHARS = 17  # the longest time left («ещё 59 мин», «⚠ −59 мин») and age («59 мин») with a space between
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class Layout:
         """A narrow card: its topic on a line of its own, and its text on the next when it has two text lines
         (with one, the topic alone: «Дор…: Ям…» is no text a person reads from 5 m)."""
         return self.line_chars < SPLIT_CHARS
+
+    @property
+    def show_age(self) -> bool:
+        """A card wide enough for its time left and its age on one line shows both; a narrower one (21 tiles at
+        once) the time left alone, which says what to do."""
+        return self.line_chars >= META_CHARS
 
 
 def _chars(width: float) -> int:
