@@ -9,9 +9,10 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import and_, text
 
-from .extensions import db
+from .extensions import db, process_cached
 from .models import Incident, LaneState
 from .workflow import ANSWERED, OPEN_STATUSES, RESOLVED
 
@@ -111,3 +112,11 @@ class VersionCache:
                     self._values = read_versions()
                     self._at = time.monotonic()
         return self._values
+
+
+HELD_VERSIONS = "mcu_lane_versions"  # this process's VersionCache in app.extensions (board/idle.py reads it too)
+
+
+def held_versions() -> VersionCache:
+    """This process's copy of the lane versions, which every poll (boards' and walls') compares with."""
+    return process_cached(HELD_VERSIONS, lambda: VersionCache(current_app.config["LANE_VERSION_TTL"]))

@@ -143,7 +143,7 @@ class Thinned:
         if found is None:
             try:
                 found = thin(self.shape(olds, old), new, self.shape(news, new))
-            except ValueError:  # a rendering whose shape cannot be read: the lane whole
+            except (ValueError, AttributeError):  # a rendering whose shape cannot be read: the lane whole
                 found = new
             self._keep(self._held, (olds, news), found)
         return found

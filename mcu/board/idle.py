@@ -13,12 +13,11 @@ from itsdangerous import BadSignature
 from werkzeug.http import parse_cookie
 
 from .. import security
-from ..lanes import VersionCache
+from ..lanes import HELD_VERSIONS, VersionCache
 from ..security import CSP, LAST_SEEN_KEY, STRICT
 
 PATH = "/board/changes"
 MAX_LANES = 500  # a poll naming more lanes than a city has departments is not a board's
-VERSIONS = "mcu_lane_versions"  # the process's VersionCache in app.extensions (made by the first Flask poll)
 
 
 def unchanged(value: str, current: dict) -> bool:
@@ -53,7 +52,7 @@ class IdlePolls:
 
     def idle(self, environ) -> bool:
         """True when the view would answer this poll with an empty 204 too."""
-        cache = self.app.extensions.get(VERSIONS)
+        cache = self.app.extensions.get(HELD_VERSIONS)  # made by the first poll Flask answered
         versions = cache.fresh() if isinstance(cache, VersionCache) else None
         query = environ.get("QUERY_STRING", "")
         if versions is None or not query.isascii() or "%00" in query:

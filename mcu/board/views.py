@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from ..access import can_move
-from ..extensions import db, login_manager, process_cached
+from ..extensions import db, login_manager
 from ..incidents.queries import field_staff_load
-from ..lanes import EPOCH_KEY, UNROUTED_KEY, VersionCache, lane_key, read_versions
+from ..lanes import EPOCH_KEY, UNROUTED_KEY, held_versions, lane_key, read_versions
 from ..lookups import load as load_lookups
 from ..models import Department
 from ..roles import ROLES, can
@@ -139,7 +139,7 @@ def changes():
     changed lanes as htmx partials, or the whole lanes block when the set of lanes to show changed."""
     if "_user_id" not in session:
         return login_manager.unauthorized()
-    versions = process_cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
+    versions = held_versions().get()
     if unchanged(request.args.get("v", ""), versions):
         return "", 204
     return _changed(_decode(request.args.get("v", "")) or {})

@@ -8,9 +8,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..board.views import unchanged
+from ..board.idle import unchanged
 from ..extensions import db, process_cached
-from ..lanes import EPOCH_KEY, VersionCache, lane_key
+from ..lanes import EPOCH_KEY, held_versions, lane_key
 from ..lookups import load as load_lookups
 from ..models import DisplayToken
 from ..roles import can
@@ -44,7 +44,7 @@ def _assets() -> str:
 
 def _state(lanes: list) -> tuple[dict, str]:
     """(the lane versions this process holds, the poll's ``v`` for these lanes)."""
-    versions = process_cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
+    versions = held_versions().get()
     return versions, ",".join([f"{EPOCH_KEY}.{versions.get(EPOCH_KEY, 0)}"]
                               + [f"{lane_key(d)}.{versions.get(lane_key(d), 0)}" for d in lanes])
 
@@ -91,7 +91,7 @@ def changes():
     else the live region anew. Never a redirect; a revoked token gets «Доступ отозван»."""
     access = _access()
     # the lanes ``v`` names are the ones the wall was drawn with: a forged ``v`` can only keep its own wall still
-    versions = process_cached("mcu_lane_versions", lambda: VersionCache(current_app.config["LANE_VERSION_TTL"])).get()
+    versions = held_versions().get()
     moment = whole_number(request.args.get("t"), high=2**40)
     if (moment is not None and time.time() < moment and request.args.get("h") == _health()[0]
             and unchanged(request.args.get("v", ""), versions)):
