@@ -268,7 +268,8 @@ class Run:
         while time.monotonic() < self.stop_at:
             card = random.choice(cards)
             target = IN_PROGRESS if card[2] == NEW else NEW
-            body = f"version={card[1]}&to_status={target}&before=top".encode()
+            body = (f"version={card[1]}&from_status={card[2]}&from_department={user.department_id}"  # as the page
+                    f"&to_status={target}&before=top&board=").encode()
             try:
                 response = await client.request("POST", f"/incidents/{card[0]}/move", {
                     "HX-Request": "true", "X-CSRFToken": token, "Content-Type": "application/x-www-form-urlencoded"},

@@ -25,7 +25,10 @@ def create_app(test_config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, os.pardir, "migrations"),
                      render_as_batch=True, compare_type=True, include_object=not_search_index)
-    login_manager.init_app(app)
+    login_manager.init_app(app, add_context_processor=False)
+    # templates get the person lazily: Flask-Login's own processor loads them for every rendered template, and an
+    # open board's poll, which needs no person in its markup, would pay a database round trip for it (docs/live.md)
+    app.context_processor(lambda: {"current_user": current_user})
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "ru",
                    timezone_selector=lambda: app.config["TIMEZONE"])

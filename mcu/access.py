@@ -28,6 +28,12 @@ def _pairs(user):
     return [(column, getattr(user, attribute)) for column, attribute in rule]
 
 
+def reach_signature(user) -> tuple | None:
+    """What ``reach_clause`` depends on for this user: statements built for one signature serve every user with it."""
+    pairs = _pairs(user)
+    return None if pairs is None else tuple(pairs)
+
+
 def reach_clause(user):
     """The SQL condition "the user may reach this incident"."""
     pairs = _pairs(user)

@@ -20,6 +20,7 @@ ON_BOARD_ALWAYS = tuple(s for s in OPEN_STATUSES if s != ANSWERED)  # the column
 
 UNROUTED_KEY = "unrouted"
 EPOCH_KEY = "@epoch"  # a row of lane_state that is no lane: a random number made with the database's lanes
+PEOPLE_KEY = "@people"  # a row of lane_state that is no lane: stepped with every change of a user (auth/people.py)
 
 
 def lane_key(department_id: int | None) -> str:
@@ -68,8 +69,13 @@ def bump(department_ids: Iterable[int | None]) -> dict[str, int]:
     """Step the version of each of these lanes in the caller's transaction, so every screen showing one of
     them sees the change and no other screen does; returns {lane key: its new version}. Lanes are locked in
     one order (no deadlock between two writers); a lane without a row yet gets one."""
-    return {key: db.session.execute(_BUMP, {"lane": key}).scalar_one()
-            for key in sorted({lane_key(d) for d in department_ids})}
+    connection = db.session.connection()
+    return {key: step(connection, key) for key in sorted({lane_key(d) for d in department_ids})}
+
+
+def step(connection, key: str) -> int:
+    """Step one row of ``lane_state`` in the transaction of this connection; its new version."""
+    return connection.execute(_BUMP, {"lane": key}).scalar_one()
 
 
 def bump_every_lane() -> None:

@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
-from ..models import User
 from ..navigation import home
 from ..security import mark_active
 from ..web import is_htmx
 from .forms import LoginForm
 from .passwords import authenticate
+from .people import load_user
 
 bp = Blueprint("auth", __name__)
 
@@ -28,16 +28,7 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = None
 
 
-@login_manager.user_loader
-def load_user(identity: str):
-    """The active user behind a session cookie, if the cookie's nonce still matches."""
-    user_id, _sep, nonce = identity.partition(":")
-    if not user_id.isdigit() or not nonce:
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or not secrets.compare_digest(user.session_nonce or "", nonce):
-        return None
-    return user
+login_manager.user_loader(load_user)
 
 
 def htmx_page_path() -> str | None:

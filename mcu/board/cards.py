@@ -63,6 +63,7 @@ class CardContext:
     words: dict
 
     names_key: str = ""
+    signature: str = ""
 
     @property
     def now_ts(self) -> float:
@@ -71,11 +72,12 @@ class CardContext:
 
     def fingerprint(self) -> str:
         """What every card's markup depends on besides its own row: names, words, the zone, the link."""
-        return repr((self.names_key, self.href, self.text_chars, str(self.tz), sorted(self.words.items())))
+        return self.signature
 
     @classmethod
     def build(cls, lookups, now, tz, text_chars, detail_prefix):
-        """A context over these lookups; the escaped names are made once per lookups read, not per render."""
+        """A context over these lookups. The escaped names, the translated words and the fingerprint are made once
+        per lookups read, not per render: every changed poll of every open board builds one."""
         names = lookups.memo.get("card_names")
         if names is None:
             topics = {k: escape(t.name) for k, t in lookups.topics.items()}
@@ -85,12 +87,17 @@ class CardContext:
                                         sorted(users.items()))).encode(), digest_size=12).hexdigest()
             names = lookups.memo["card_names"] = (topics, channels, users, key)
         topics, channels, users, key = names
-        return cls(now, tz, text_chars, escape(detail_prefix), topics, channels, users,
-                   {"no_topic": escape(_("Без тематики")), "urgent": escape(_("срочно")),
-                    "due": escape(_("до")), "move": escape(_("Действия с сообщением")),
-                    "pick": escape(_("Выбрать")), "now": _("сейчас"), "min": _("%(n)d мин"),
-                    "hours": _("%(n)d ч"), "days": _("%(n)d д"), **due_words(),
-                    "escalated": escape(_("Эскалация"))}, key)
+        href = escape(detail_prefix)
+        made = lookups.memo.get(("card_words", href, text_chars, str(tz)))
+        if made is None:
+            words = {"no_topic": escape(_("Без тематики")), "urgent": escape(_("срочно")),
+                     "due": escape(_("до")), "move": escape(_("Действия с сообщением")),
+                     "pick": escape(_("Выбрать")), "now": _("сейчас"), "min": _("%(n)d мин"),
+                     "hours": _("%(n)d ч"), "days": _("%(n)d д"), **due_words(),
+                     "escalated": escape(_("Эскалация"))}
+            made = lookups.memo[("card_words", href, text_chars, str(tz))] = (
+                words, repr((key, href, text_chars, str(tz), sorted(words.items()))))
+        return cls(now, tz, text_chars, href, topics, channels, users, made[0], key, made[1])
 
 
 def due_words() -> dict:

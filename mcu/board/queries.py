@@ -1,13 +1,15 @@
 """The board's reads: which cards each cell shows (at most a cap of them) and how many each cell and lane holds,
 in one statement whose size depends on neither the number of cards nor of lanes."""
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, func, literal, null, or_, select, union_all
 
-from ..access import scope
+from ..access import reach_signature, scope
 from ..lanes import in_cell, in_lane, on_board
 from ..models import Incident
 from ..roles import FIELD, HEAD, OPERATOR
@@ -91,6 +93,51 @@ class LaneCards:
     overdue: int = 0
 
 
+NOW, SINCE = bindparam("board_now"), bindparam("board_since")  # a render's moment and its solved window's start
+STATEMENTS_HELD = 512  # the board's statements a process keeps, built (docs/live.md «Statements built once»)
+_held: OrderedDict = OrderedDict()
+_held_lock = threading.Lock()
+
+
+def _statement(key, make):
+    """The statement under this key as this process built it before, else built now and kept (the newest
+    ``STATEMENTS_HELD``). Building the statements of a lane costs ten times the database's time to run them, and
+    every change of a lane is drawn again: a statement takes its moment and window as parameters, so the same
+    lanes, cells and reach make the same statement."""
+    found = _held.get(key)
+    if found is None:
+        found = make()
+        with _held_lock:
+            _held[key] = found
+            while len(_held) > STATEMENTS_HELD:
+                _held.popitem(last=False)
+    return found
+
+
+def _counts(user, filters: Filters, lanes: list, now: datetime, tz: ZoneInfo):
+    """Every cell's count of cards and every lane's overdue ones, over these lanes (index-only)."""
+    within = or_(*[in_lane(d) for d in lanes])
+    late = case((shown_due_sql() < NOW, literal(1)), else_=literal(0))
+    parts = [apply_filters(scope(select(Incident.department_id, Incident.status, late.label("late"))
+                                 .where(condition, within), user), filters, user, now, tz)
+             for condition in on_board(SINCE)]
+    both = union_all(*parts).subquery()
+    return (select(both.c.department_id, both.c.status, func.count(),
+                   func.sum(case((both.c.status != RESOLVED, both.c.late), else_=0)))
+            .group_by(both.c.department_id, both.c.status))
+
+
+def _first_cards(user, filters: Filters, cells: tuple, cap: int, now: datetime, tz: ZoneInfo):
+    """Each of these cells' first ``cap`` cards in board order: an arm per cell, each the start of its index range."""
+    arms = []
+    for department_id, status in cells:
+        arm = apply_filters(scope(select(*LIGHT_COLUMNS).where(in_cell(department_id, status, SINCE)), user),
+                            filters, user, now, tz)
+        arms.append(select(arm.order_by(Incident.urgency, Incident.position, Incident.received_at.desc(),
+                                        Incident.id.desc()).limit(cap).subquery()))
+    return union_all(*arms) if len(arms) > 1 else arms[0]
+
+
 def lane_cards(connection, user, filters: Filters, ctx: CardContext, solved_since: datetime, cap: int,
                cache: CardCache, lanes: list) -> dict:
     """{department_id: LaneCards} for the lanes holding cards among ``lanes``, each cell with its first ``cap``
@@ -98,39 +145,35 @@ def lane_cards(connection, user, filters: Filters, ctx: CardContext, solved_sinc
 
     Two statements whatever the number of cards: one counts the cards of every cell (and the overdue ones of
     every lane) in an index-only pass; one reads each cell's first cards as the first entries of its index
-    range, an arm per cell. The card markup comes from the cache, or from statements by id for the cards it
-    does not hold yet.
+    range, an arm per cell. Unfiltered, both are built once per process for the same lanes, cells and reach.
+    The card markup comes from the cache, or from statements by id for the cards it does not hold yet.
     """
     if not lanes:
         return {}
-    within = or_(*[in_lane(d) for d in lanes])
-    late = case((shown_due_sql() < ctx.now, literal(1)), else_=literal(0))
-    parts = [apply_filters(scope(select(Incident.department_id, Incident.status, late.label("late"))
-                                 .where(condition, within), user), filters, user, ctx.now, ctx.tz)
-             for condition in on_board(solved_since)]
-    both = union_all(*parts).subquery()
-    counts = connection.execute(select(both.c.department_id, both.c.status, func.count(),
-                                       func.sum(case((both.c.status != RESOLVED, both.c.late), else_=0)))
-                                .group_by(both.c.department_id, both.c.status)).all()
+    params = {"board_now": ctx.now, "board_since": solved_since}
+    reach = reach_signature(user)
+    if filters.active:  # a filter's conditions carry their own values (a search, «Мои», today): built each time
+        counts_stmt = _counts(user, filters, lanes, ctx.now, ctx.tz)
+    else:
+        counts_stmt = _statement(("counts", tuple(lanes), reach),
+                                 lambda: _counts(user, filters, lanes, ctx.now, ctx.tz))
     result: dict = {}
-    for department_id, status, total, overdue in counts:
+    for department_id, status, total, overdue in connection.execute(counts_stmt, params).all():
         lane = result.setdefault(department_id, LaneCards())
         lane.overdue += int(overdue or 0)
         lane.cells[status] = Cell(Markup(""), total, 0)
     if not result:
         return result
+    cells = tuple((d, status) for d, lane in result.items() for status in lane.cells)
     if parse(filters.q):
         rows = connection.execute(first_matching_cards(user, filters, solved_since, cap, list(result), ctx.now,
                                                        ctx.tz)).all()
+    elif filters.active:
+        rows = connection.execute(_first_cards(user, filters, cells, cap, ctx.now, ctx.tz), params).all()
     else:
-        arms = []
-        for department_id, lane in result.items():
-            for status in lane.cells:
-                arm = apply_filters(scope(select(*LIGHT_COLUMNS).where(in_cell(department_id, status, solved_since)),
-                                          user), filters, user, ctx.now, ctx.tz)
-                arms.append(select(arm.order_by(Incident.urgency, Incident.position, Incident.received_at.desc(),
-                                                Incident.id.desc()).limit(cap).subquery()))
-        rows = connection.execute(union_all(*arms) if len(arms) > 1 else arms[0]).all()
+        rows = connection.execute(_statement(("cards", cells, reach, cap),
+                                             lambda: _first_cards(user, filters, cells, cap, ctx.now, ctx.tz)),
+                                  params).all()
     rows.sort(key=lambda r: (r.received_at, r.id), reverse=True)  # newest first within a position...
     rows.sort(key=lambda r: (r.urgency, r.position))  # ...by urgency, then position (a stable sort keeps the rest)
     grouped: dict = {}

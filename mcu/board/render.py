@@ -14,7 +14,7 @@ from markupsafe import Markup
 from ..access import REACH
 from ..extensions import db, process_cached
 from ..fragments import FragmentCache
-from ..lanes import EPOCH_KEY, lane_key
+from ..lanes import EPOCH_KEY, held_versions, lane_key
 from ..queue import redis_url
 from ..roles import ROLES
 from ..timefmt import city_tz
@@ -137,16 +137,46 @@ def render_changed(view: View, department_ids: list, versions: dict[str, int], s
             for d in department_ids}
 
 
+@dataclass
+class Drawn:
+    """A lane drawn now: its markup, and the markup of its heading and of each cell inside it."""
+
+    html: str
+    head: str
+    cells: dict[str, str]
+
+
 def draw(view: View, department_ids: list, versions: dict[str, int]) -> dict:
-    """Render these lanes now."""
+    """Render these lanes now: {department_id: markup}."""
+    return {d: drawn.html for d, drawn in draw_parts(view, department_ids, versions).items()}
+
+
+def draw_parts(view: View, department_ids: list, versions: dict[str, int]) -> dict[object, Drawn]:
+    """Render these lanes now, keeping their headings' and cells' markup apart too."""
     cards = lane_cards(db.session.connection(), view.user, view.filters, view.ctx,
                        view.now - timedelta(hours=view.window), view.cap, card_cache(), lanes=department_ids)
-    macro = get_template_attribute("board/_macros.html", "lane")
+    lane_macro, head_macro, cell_macro = (get_template_attribute("board/_macros.html", name)
+                                          for name in ("lane", "lane_head", "cell"))
     titles = columns()
     fragments = fragment_cache()
     out = {}
     for d in department_ids:
         lane = view.lane(d, versions.get(lane_key(d), 0), cards.get(d))
-        out[d] = str(macro(lane, titles, view.filters, view.window, EMPTY))
+        head = str(head_macro(lane["key"], lane["name"], lane["open"], lane["overdue"]))
+        cells = {status: str(cell_macro(lane["key"], status, title, lane["cells"].get(status, EMPTY), view.filters,
+                                        view.window)) for status, title in titles}
+        out[d] = Drawn(str(lane_macro(lane, Markup(head), [Markup(c) for c in cells.values()])), head, cells)
         fragments.renders += 1
     return out
+
+
+def draw_shared(view: View, department_ids: list, changed: dict[str, int]) -> dict[object, Drawn]:
+    """Render these lanes now for a change's answer, and share those at the versions the change gave them
+    (``changed``, {lane key: version}): the screens' next polls find them drawn instead of each worker drawing
+    them again (docs/live.md «The writer draws»). Their cards are read after the change was committed, so a lane
+    is never stored under a newer version than it shows."""
+    versions = {**held_versions().get(), **changed}
+    drawn = draw_parts(view, department_ids, versions)
+    fragment_cache().put_many({view.fragment_key(d, changed[lane_key(d)], versions): part.html
+                               for d, part in drawn.items() if lane_key(d) in changed})
+    return drawn

@@ -8,9 +8,10 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from ..access import can_move
-from ..extensions import db, login_manager
+from ..auth.people import People
+from ..extensions import db, login_manager, process_cached
 from ..incidents.queries import field_staff_load
-from ..lanes import EPOCH_KEY, UNROUTED_KEY, held_versions, lane_key, read_versions
+from ..lanes import EPOCH_KEY, PEOPLE_KEY, UNROUTED_KEY, held_versions, lane_key, read_versions
 from ..lookups import load as load_lookups
 from ..models import Department
 from ..roles import ROLES, can
@@ -142,18 +143,26 @@ def changes():
     versions = held_versions().get()
     if unchanged(request.args.get("v", ""), versions):
         return "", 204
-    return _changed(_decode(request.args.get("v", "")) or {})
+    person = people().get(session["_user_id"], versions.get(PEOPLE_KEY, 0))
+    if person is None:
+        return login_manager.unauthorized()
+    return _changed(person, versions, _decode(request.args.get("v", "")) or {})
 
 
-@login_required
-def _changed(seen: dict):
-    """The lanes that changed since the screen's versions, drawn like the board does (the versions read in the
-    transaction that reads the cards: a lane is stored under the version it shows)."""
-    versions = read_versions()
+def people() -> People:
+    """This process's copy of who is signed in (auth/people.py)."""
+    return process_cached("mcu_people", lambda: People())
+
+
+def _changed(person, versions: dict, seen: dict):
+    """The lanes that changed since the screen's versions, drawn like the board does. The versions are the ones
+    this process holds, read before any card is: a lane is never stored under a newer version than it shows (at
+    worst under an older one, which the next poll draws again), and a poll whose lanes another screen already
+    had drawn reads no database at all."""
     lookups = load_lookups()
     filters = parse(request.args, lookups.departments, lookups.topics, lookups.channels_by_code)
     filters.errors = []
-    view = View(current_user, filters, lookups)
+    view = View(person, filters, lookups)
     shown = lanes_to_show(view)
     shown_before = [key for key in (request.args.get("show") or "").split(",") if key][:MAX_LANES]
     if [lane_key(d) for d in shown] != shown_before or seen.get(EPOCH_KEY) != versions.get(EPOCH_KEY, 0):

@@ -75,7 +75,8 @@ def _done(notice: str, outcome, incident_id: int, cells=None, changed=()):
     if is_htmx():
         response = make_response(render_template(
             "incidents/_result.html", notice=notice, ok=True,
-            cells=render_cells(current_user, cells, request.form.get("board", ""), changed), dialog=Markup("")))
+            cells=render_cells(current_user, cells, request.form.get("board", ""), changed,
+                               outcome.lanes if outcome is not None else None), dialog=Markup("")))
     else:
         flash(notice, "ok")
         response = redirect(_next_url(url_for("incidents.detail", incident_id=incident_id)))

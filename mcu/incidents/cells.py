@@ -1,5 +1,4 @@
 """Board cells (one lane × one status) re-rendered alone after a change, so a move never redraws the board."""
-from datetime import timedelta
 from urllib.parse import parse_qs
 
 from flask import render_template
@@ -7,12 +6,10 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from ..board.filters import Filters, parse
-from ..board.queries import lane_cards
-from ..board.render import EMPTY, View, card_cache
-from ..extensions import db
+from ..board.render import View, draw_shared
 from ..lanes import lane_key
 from ..lookups import load as load_lookups
-from ..workflow import ANSWERED, BOARD_COLUMNS, INTERIM, OPEN_STATUSES, STATUS_NAMES
+from ..workflow import ANSWERED, BOARD_COLUMNS, INTERIM, OPEN_STATUSES
 
 
 def board_filters(query: str, lookups) -> Filters:
@@ -40,9 +37,11 @@ def lanes_to_recount(cells) -> list:
     return []
 
 
-def render_cells(user, cells, board_query: str = "", changed=()) -> Markup:
+def render_cells(user, cells, board_query: str = "", changed=(), lanes: dict | None = None) -> Markup:
     """htmx partials replacing each given (department_id, status) cell on the board, with fresh cards, and
-    the headings of the lanes whose counts the change between the `changed` cells may have moved."""
+    the headings of the lanes whose counts the change between the `changed` cells may have moved. The lanes
+    involved are drawn whole, and those a change stepped (``lanes``, {lane key: version}) are shared at their new
+    versions, so no screen's poll has to draw them again."""
     recount = lanes_to_recount(list(changed))
     cells = [(d, s) for d, s in dict.fromkeys(cells) if s in BOARD_COLUMNS]
     if not cells and not recount:
@@ -50,16 +49,9 @@ def render_cells(user, cells, board_query: str = "", changed=()) -> Markup:
     lookups = load_lookups()
     view = View(user, board_filters(board_query, lookups), lookups)
     involved = list(dict.fromkeys([d for d, _s in cells] + recount))
-    cards = lane_cards(db.session.connection(), user, view.filters, view.ctx,
-                       view.now - timedelta(hours=view.window), view.cap, card_cache(), lanes=involved)
-    out = []
-    for department_id, status in cells:
-        cell = cards[department_id].cells.get(status, EMPTY) if department_id in cards else EMPTY
-        out.append(render_template("board/_cell.html", lane_key=lane_key(department_id), status=status,
-                                   title=str(STATUS_NAMES[status]), cell=cell, filters=view.filters,
-                                   solved_window_hours=view.window))
-    for department_id in recount:
-        lane = view.lane(department_id, 0, cards.get(department_id))
-        out.append(render_template("board/_lane_head.html", lane_key=lane["key"], name=lane["name"],
-                                   open=lane["open"], overdue=lane["overdue"]))
+    drawn = draw_shared(view, involved, lanes or {})
+    out = [render_template("board/_cell.html", lane_key=lane_key(d), status=s, html=Markup(drawn[d].cells[s]))
+           for d, s in cells]
+    out += [render_template("board/_lane_head.html", lane_key=lane_key(d), html=Markup(drawn[d].head))
+            for d in recount]
     return Markup("".join(out))
