@@ -16,8 +16,8 @@ from itertools import chain
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..extensions import db
-from ..lanes import PEOPLE_KEY, step
+from ..extensions import db, process_cached
+from ..lanes import PEOPLE_KEY, held_versions, step
 from ..models import User
 
 PEOPLE_HELD = 4096  # identities kept per process (more than a city's people; past it the copy starts over)
@@ -72,6 +72,16 @@ class People:
                 self._held.clear()
             self._held[identity] = (version, person)
         return person
+
+
+def held_people() -> People:
+    """This process's copy of who is signed in."""
+    return process_cached("mcu_people", People)
+
+
+def signed_in(identity: str) -> Person | None:
+    """The person behind a session's identity, as of the versions this process holds (no database when held)."""
+    return held_people().get(identity, held_versions().get().get(PEOPLE_KEY, 0))
 
 
 @event.listens_for(Session, "before_flush")

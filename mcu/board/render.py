@@ -176,7 +176,12 @@ def draw_shared(view: View, department_ids: list, changed: dict[str, int]) -> di
     them again (docs/live.md «The writer draws»). Their cards are read after the change was committed, so a lane
     is never stored under a newer version than it shows."""
     versions = {**held_versions().get(), **changed}
-    drawn = draw_parts(view, department_ids, versions)
-    fragment_cache().put_many({view.fragment_key(d, changed[lane_key(d)], versions): part.html
-                               for d, part in drawn.items() if lane_key(d) in changed})
+    fragments = fragment_cache()
+    keys = {d: view.fragment_key(d, changed[lane_key(d)], versions) for d in department_ids if lane_key(d) in changed}
+    led, _others = fragments.lead(list(keys.values()))  # this process's polls for them wait for this drawing
+    try:
+        drawn = draw_parts(view, department_ids, versions)
+        fragments.put_many({key: drawn[d].html for d, key in keys.items() if key in led})
+    finally:
+        fragments.land(led)
     return drawn

@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from ..access import can_move
-from ..auth.people import People
-from ..extensions import db, login_manager, process_cached
+from ..auth.people import held_people
+from ..extensions import db, login_manager
 from ..incidents.queries import field_staff_load
 from ..lanes import EPOCH_KEY, PEOPLE_KEY, UNROUTED_KEY, held_versions, lane_key, read_versions
 from ..lookups import load as load_lookups
@@ -143,15 +143,10 @@ def changes():
     versions = held_versions().get()
     if unchanged(request.args.get("v", ""), versions):
         return "", 204
-    person = people().get(session["_user_id"], versions.get(PEOPLE_KEY, 0))
+    person = held_people().get(session["_user_id"], versions.get(PEOPLE_KEY, 0))
     if person is None:
         return login_manager.unauthorized()
     return _changed(person, versions, _decode(request.args.get("v", "")) or {})
-
-
-def people() -> People:
-    """This process's copy of who is signed in (auth/people.py)."""
-    return process_cached("mcu_people", lambda: People())
 
 
 def _changed(person, versions: dict, seen: dict):

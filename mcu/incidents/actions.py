@@ -18,7 +18,7 @@ from ..timefmt import city_tz
 from ..web import is_htmx, whole_number
 from ..workflow import BOARD_COLUMNS, NEEDS_ANSWER, STATUS_NAMES
 from . import verbs
-from .cells import render_cells
+from .cells import render_cells, viewer
 from .menu import SECTIONS, menu_context
 from .store import used_once
 from .views import bp, render_detail, visible_incident
@@ -75,7 +75,7 @@ def _done(notice: str, outcome, incident_id: int, cells=None, changed=()):
     if is_htmx():
         response = make_response(render_template(
             "incidents/_result.html", notice=notice, ok=True,
-            cells=render_cells(current_user, cells, request.form.get("board", ""), changed,
+            cells=render_cells(viewer(), cells, request.form.get("board", ""), changed,
                                outcome.lanes if outcome is not None else None), dialog=Markup("")))
     else:
         flash(notice, "ok")
@@ -107,7 +107,7 @@ def _refused(exc: verbs.ActionError, incident_id: int, cells=(), dialog: str = "
         if not dialog and (request.form.get("menu") in SECTIONS and status in (400, 409) or typed):
             dialog = _menu_again(exc, incident_id)
         return render_template("incidents/_result.html", notice="" if dialog else exc.notice, ok=False,
-                               cells=render_cells(current_user, cells, request.form.get("board", "")),
+                               cells=render_cells(viewer(), cells, request.form.get("board", "")),
                                dialog=dialog), status
     incident = visible_incident(incident_id)
     return render_detail(incident, error=exc.notice, typed=request.form, failed=request.endpoint), status
@@ -150,7 +150,7 @@ def _repeated(incident_id: int, cells=()):
         if incident is not None:
             cells = [*cells, (incident.department_id, incident.status)]
         return render_template("incidents/_result.html", notice=notice, ok=True,
-                               cells=render_cells(current_user, cells, request.form.get("board", "")),
+                               cells=render_cells(viewer(), cells, request.form.get("board", "")),
                                dialog=Markup(""))
     flash(notice, "info")
     return redirect(_next_url(url_for("incidents.detail", incident_id=incident_id)))

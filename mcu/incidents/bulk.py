@@ -12,7 +12,7 @@ from ..timefmt import city_tz
 from ..web import is_htmx, whole_number
 from . import batch
 from .actions import _department, _once
-from .cells import render_cells
+from .cells import render_cells, viewer
 from .store import ActionError, used_once
 from .views import bp
 
@@ -65,7 +65,7 @@ def _answer(notice: str, ok: bool, status: int, cells=(), changed=(), lanes=None
     if is_htmx():
         response = make_response(render_template(
             "incidents/_result.html", notice=notice, ok=ok, dialog=Markup(""),
-            cells=render_cells(current_user, list(cells), request.form.get("board", ""), changed, lanes)), status)
+            cells=render_cells(viewer(), list(cells), request.form.get("board", ""), changed, lanes)), status)
     else:
         flash(notice, "ok" if ok else "error")
         pairs = parse_qsl(request.form.get("board", "")[:1000].removeprefix("?"))  # re-encoded: no raw CR/LF

@@ -1,10 +1,12 @@
 """Board cells (one lane × one status) re-rendered alone after a change, so a move never redraws the board."""
 from urllib.parse import parse_qs
 
-from flask import render_template
+from flask import render_template, session
+from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from ..auth.people import signed_in
 from ..board.filters import Filters, parse
 from ..board.render import View, draw_shared
 from ..lanes import lane_key
@@ -35,6 +37,12 @@ def lanes_to_recount(cells) -> list:
     if len(lanes) > 1 or len({_head_kind(s) for _d, s in cells}) > 1:
         return lanes
     return []
+
+
+def viewer():
+    """Who the redrawn cells are for: the signed-in person as this process holds them (after a change is committed
+    the ORM user is expired, and reading their role would cost a round trip), else the loaded user."""
+    return signed_in(session.get("_user_id", "")) or current_user
 
 
 def render_cells(user, cells, board_query: str = "", changed=(), lanes: dict | None = None) -> Markup:
