@@ -354,16 +354,18 @@ def p95(values: list[float]) -> float:
 
 def change_seen(run: Run) -> tuple[list[float], int]:
     """Seconds from each measured move's answer to each screen showing its lane knowing that lane's new
-    version; and how many (move, screen) pairs were never seen before the end."""
+    version; and how many (move, screen) pairs were never seen before the end, of the moves made at least one poll
+    interval and a second before it (a later one may come after a screen's last poll)."""
     latencies, missed = [], 0
     for move in (m for m in run.moves if m["measured"]):
+        counted = move["at"] < run.stop_at - 3
         for lane, version in move["lanes"].items():
             for screen in run.screens:
                 if lane not in screen["shown"]:
                     continue
                 when = next((t for t, known in screen["learned"] if known.get(lane, 0) >= version), None)
                 if when is None:
-                    missed += 1
+                    missed += counted
                 else:
                     latencies.append(max(0.0, when - move["at"]))
     return latencies, missed

@@ -1,5 +1,6 @@
 """Flask extensions, unbound here and bound to the app in the factory."""
 import logging
+import sqlite3
 
 from flask import current_app
 from flask_babel import Babel
@@ -9,6 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -34,6 +36,19 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 # flask-limiter's own logger carries a NullHandler, which would silence its "falling back to memory" warning
 limiter.logger = logging.getLogger("mcu.limits")
+
+WRITE_ATTEMPTS = 4  # a write refused on a stale SQLite snapshot is run again, at most this many times in all
+
+
+REFUSED_WRITES = (OperationalError, sqlite3.OperationalError)  # the second from statements on the raw connection
+
+
+def stale_snapshot(exc: Exception) -> bool:
+    """True when SQLite refused a write because another writer committed since this transaction first read (a
+    read transaction cannot become a writer then, and SQLite says so at once, without its busy wait): the
+    transaction, rolled back, can simply run again."""
+    return isinstance(exc, REFUSED_WRITES) and "locked" in str(exc)
+
 
 PROCESS_CACHE_PREFIX = "mcu_"  # app.extensions keys of the per-process objects made on first use
 

@@ -139,3 +139,32 @@ def test_one_bad_record_among_good_ones_is_reported_by_row(app, redis_conn, feed
     state = health(app, source)
     assert state.consecutive_failures == 0 and state.last_success_at is not None
     assert "ошибками: 1" in state.last_error
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["sqlite3's own error", "through SQLAlchemy"])
+def test_a_page_refused_on_a_stale_sqlite_snapshot_is_stored_again_at_once(app, redis_conn, feed, monkeypatch, raw):
+    """With heads moving cards, SQLite refuses the poll's write when a move committed after the poll's transaction
+    first read (at once, without its busy wait): the page already fetched is stored again, not left to the next
+    interval."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from mcu.sources import polling
+
+    real, refused = polling.upsert_incidents, []
+
+    def refused_once(*args, **kwargs):
+        if not refused:
+            refused.append(True)
+            locked = sqlite3.OperationalError("database is locked")  # the bulk insert runs on the raw connection
+            raise locked if raw else OperationalError("INSERT INTO incident …", {}, locked)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(polling, "upsert_incidents", refused_once)
+    feed.routes["/stale"] = (200, document(contract_items(f"stale{raw}", 2)))
+    source = add_source(app, "Снимок", feed.url("/stale"))
+    run_due(app, redis_conn)
+    assert refused == [True]
+    assert sorted(stored(app, "Снимок")) == [f"stale{raw}-1", f"stale{raw}-2"]
+    assert health(app, source).consecutive_failures == 0

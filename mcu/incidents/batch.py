@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from ..access import scope
-from ..extensions import db
+from ..extensions import WRITE_ATTEMPTS, db, stale_snapshot
 from ..models import Incident
 from ..roles import can
 from ..shortcuts.service import ShortcutError, fill, load_template
@@ -113,12 +113,12 @@ def _params(user, action, params: dict) -> dict:
 def apply(user, action: str, cards: list[tuple[int, int]], params: dict, *, cfg, tz, once: str | None = None
           ) -> BulkOutcome:
     """Carry out one action on every card (with the version the user saw), all or nothing."""
-    for attempt in range(4):
+    for attempt in range(WRITE_ATTEMPTS):
         try:
             return _apply(user, action, cards, params, cfg, tz, once)
         except OperationalError as exc:  # SQLite: another writer won the file; the whole batch runs again
             db.session.rollback()
-            if "locked" not in str(exc) or attempt == 3:
+            if not stale_snapshot(exc) or attempt == WRITE_ATTEMPTS - 1:
                 raise
     return BulkOutcome()
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..access import reaches
-from ..extensions import db
+from ..extensions import WRITE_ATTEMPTS, db, stale_snapshot
 from ..lanes import bump
 from ..models import Department, Event, FormUse, Incident, utcnow
 
@@ -139,14 +139,14 @@ def retrying(fn):
     """Run a verb, retrying when SQLite refuses a write on a stale read snapshot (another writer won); within a
     batch the whole batch retries instead (a retry of one verb would lose the others' rolled-back writes)."""
     def wrapper(*args, **kwargs):
-        for attempt in range(4):
+        for attempt in range(WRITE_ATTEMPTS):
             try:
                 return fn(*args, **kwargs)
             except OperationalError as exc:
                 if in_batch():
                     raise
                 db.session.rollback()
-                if "locked" not in str(exc) or attempt == 3:
+                if not stale_snapshot(exc) or attempt == WRITE_ATTEMPTS - 1:
                     raise
         return None
     wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
