@@ -134,9 +134,9 @@ def test_retext_converts_stored_html_once_and_leaves_typed_text_alone(app, clien
                         answer_text="<p>Принято</p>", raw={"id": "old-1", "text": POTHOLE})
     typed = make.incident(source="manual", external_id="m-1", text="Вставлено из письма: <p>яма</p>")
     plain = make.incident(source="ЦУР", external_id="old-2", text="Не горит фонарь")
+    auth.as_role(make, "operator")  # a user made and signed in steps @people: read the versions after it
     with app.app_context():
         board_before = read_versions()
-    auth.as_role(make, "operator")
     # the words of «Яма&nbsp;на» are not next to each other until the text is plain
     assert f"/incidents/{old}\"" not in client.get('/board?q="яма на"').get_data(as_text=True)
 

@@ -9,7 +9,7 @@ from mcu.extensions import db
 from mcu.history import record
 from mcu.incidents import store
 from mcu.incidents.store import Conflict, NotFound, Repeat
-from mcu.lanes import EPOCH_KEY
+from mcu.lanes import EPOCH_KEY, PEOPLE_KEY
 from mcu.models import FormUse, Incident, LaneState, User
 
 
@@ -21,7 +21,7 @@ def ctx(app):
 
 def lane_versions() -> dict:
     return dict(db.session.execute(select(LaneState.lane, LaneState.version)
-                                   .where(LaneState.lane != EPOCH_KEY)).all())
+                                   .where(LaneState.lane != EPOCH_KEY, LaneState.lane != PEOPLE_KEY)).all())
 
 
 def user(user_id) -> User:
