@@ -206,18 +206,24 @@ def test_a_changed_poll_whose_lanes_another_screen_had_drawn_reads_no_database(a
     assert seen.statements == [], seen.statements
 
 
-def test_a_person_switched_off_gets_no_lanes_from_their_next_changed_poll(app, make):
-    roads = make.department("Дороги")
-    card = make.incident(department_id=roads)
-    operator, html = signed_in(app, make, "operator")
-    head, head_html = signed_in(app, make, "head", "Дороги")
-    assert move(head, head_html, card, 1, to_status="in_progress").status_code == 200
-    assert operator.get(poll_url(html), headers=HX).status_code == 200  # the process holds the operator now
+def poll_after_a_change_to(app, make, watcher, role, change, card):
+    """The watcher's poll after the process held them and then ``change`` was made to the ``role`` user; a card is
+    moved before each poll, so both are changed polls."""
+    client, html = watcher
+    mover, mover_html = signed_in(app, make, "admin")
+    assert move(mover, mover_html, card, 1, to_status="in_progress").status_code == 200
+    assert client.get(poll_url(html), headers=HX).status_code == 200  # the process holds the person now
     with app.app_context():
-        db.session.scalars(db.select(User).filter_by(role="operator")).one().active = False
+        change(db.session.scalars(db.select(User).filter_by(role=role)).one())
         db.session.commit()
-    assert move(head, head_html, card, 2, to_status="new").status_code == 200
-    response = operator.get(poll_url(html), headers=HX)
+    assert move(mover, mover_html, card, 2, to_status="new").status_code == 200
+    return client.get(poll_url(html), headers=HX)
+
+
+def test_a_person_switched_off_gets_no_lanes_from_their_next_changed_poll(app, make):
+    card = make.incident(department_id=make.department("Дороги"))
+    response = poll_after_a_change_to(app, make, signed_in(app, make, "operator"), "operator",
+                                      lambda user: setattr(user, "active", False), card)
     assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
     assert f'id="incident-{card}"' not in response.get_data(as_text=True)
 
@@ -226,14 +232,8 @@ def test_a_head_moved_to_another_department_sees_that_lane_from_the_next_changed
     roads, transport = make.department("Дороги"), make.department("Транспорт")
     bus = make.incident(text="Автобус не пришёл", department_id=transport)
     card = make.incident(department_id=roads)
-    head, html = signed_in(app, make, "head", "Дороги")
-    operator, operator_html = signed_in(app, make, "operator")
-    assert move(operator, operator_html, card, 1, to_status="in_progress").status_code == 200
-    assert head.get(poll_url(html), headers=HX).status_code == 200  # the process holds the head now
-    with app.app_context():
-        db.session.scalars(db.select(User).filter_by(role="head")).one().department_id = transport
-        db.session.commit()
-    assert move(operator, operator_html, card, 2, to_status="new").status_code == 200
-    body = head.get(poll_url(html), headers=HX).get_data(as_text=True)
+    response = poll_after_a_change_to(app, make, signed_in(app, make, "head", "Дороги"), "head",
+                                      lambda user: setattr(user, "department_id", transport), card)
+    body = response.get_data(as_text=True)
     assert f'id="lane-{transport}"' in body and f'id="incident-{bus}"' in body
     assert f'id="lane-{roads}"' not in body

@@ -52,7 +52,9 @@ def test_idle_session_goes_to_login_page_not_into_a_lane(app, make, desktop_page
     sign_in(page, login_name(app, make.user("operator")))
     later = int(time.time()) + 31 * 60
     monkeypatch.setattr(security, "now", lambda: later)
-    page.evaluate("""() => htmx.ajax('GET', '/board', {target: '#main', headers: {'X-MCU-Background': '1'}})""")
+    # not awaited: the answer sends the page to sign in, which ends the script's context (the board's own poll may
+    # get there first)
+    page.evaluate("""() => { htmx.ajax('GET', '/board', {target: '#main', headers: {'X-MCU-Background': '1'}}); }""")
     page.wait_for_url(lambda url: "/login" in url)
     assert "Сеанс завершён после 30 минут бездействия" in page.text_content("body")
     assert page.locator("form input#password").count() == 1
