@@ -1,4 +1,4 @@
-"""Who is behind an open screen's poll, without a database round trip (docs/live.md «Who is polling»).
+"""Who is behind an open screen's poll, without a database round trip (docs/live.md «Something changed, and who is asking»).
 
 With 20 people at work, nearly every poll of a city board finds a changed lane, and loading the person for it
 was a quarter of the request threads' time on PostgreSQL (a round trip, the pool's ping and the rollback after
