@@ -237,3 +237,25 @@ def test_a_head_moved_to_another_department_sees_that_lane_from_the_next_changed
     body = response.get_data(as_text=True)
     assert f'id="lane-{transport}"' in body and f'id="incident-{bus}"' in body
     assert f'id="lane-{roads}"' not in body
+
+
+def test_a_renamed_topic_shows_on_a_card_drawn_before_the_rename(app, make):
+    """A card's markup is kept per process; the names it shows are part of what it is kept by, so a rename (which
+    steps every lane) brings the new name, not the card as drawn before."""
+    from mcu.lanes import bump_every_lane
+    from mcu.models import Topic
+
+    roads = make.department("Дороги")
+    card = make.incident(text="Яма у школы", department_id=roads, topic_id=make.topic("Дороги"))
+    operator, html = signed_in(app, make, "operator")
+
+    def shown(page: str) -> str:  # the card's own markup (the filter form lists the topics too)
+        start = page.index(f'id="incident-{card}"')
+        return page[start:page.index("</li>", start)]
+
+    assert "Дороги" in shown(html)
+    with app.app_context():
+        db.session.get(Topic, make.topic("Дороги")).name = "Дороги и тротуары"
+        bump_every_lane()
+        db.session.commit()
+    assert "Дороги и тротуары" in shown(operator.get("/board").get_data(as_text=True))
